@@ -1,0 +1,5 @@
+"""The ``invoicing`` command (filled in below)."""
+
+
+def main() -> None:
+    raise SystemExit("not yet")

@@ -1,0 +1,277 @@
+"""Invoices to plain JSON-safe dicts and back, losslessly.
+
+Money and quantities travel as strings (``"1234.50"``), dates as ISO strings: no float ever.
+The stored record is the full snapshot of an issued document (seller and buyer as they were
+on the issue date), so the PDF and the XML can be rebuilt from it byte for byte.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from invoicing.domain.invoice import (
+    AllowanceCharge,
+    Discount,
+    DocumentType,
+    Draft,
+    Invoice,
+    InvoiceReference,
+    Line,
+    Source,
+    Status,
+)
+from invoicing.domain.parties import Address, Client, Locale, OperationCategory, Seller, VatRegime
+from invoicing.domain.terms import LatePenalty, PaymentTerms
+from invoicing.domain.vat import EXEMPTIONS, VatCategory, VatTreatment
+
+SCHEMA_VERSION = 1
+
+
+def _dec(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _undec(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def _day(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _unday(value: str | None) -> date | None:
+    return None if value is None else date.fromisoformat(value)
+
+
+def address_to_dict(a: Address) -> dict[str, Any]:
+    return {"lines": list(a.lines), "postcode": a.postcode, "city": a.city, "country": a.country}
+
+
+def address_from_dict(d: dict[str, Any]) -> Address:
+    return Address(tuple(d["lines"]), d["postcode"], d["city"], d["country"])
+
+
+def terms_to_dict(t: PaymentTerms) -> dict[str, Any]:
+    return {"days": t.days, "end_of_month": t.end_of_month}
+
+
+def terms_from_dict(d: dict[str, Any]) -> PaymentTerms:
+    return PaymentTerms(int(d["days"]), bool(d["end_of_month"]))
+
+
+def vat_to_dict(v: VatTreatment) -> dict[str, Any]:
+    return {
+        "category": v.category.value,
+        "rate": str(v.rate),
+        "exemption": v.exemption.key if v.exemption else None,
+    }
+
+
+def vat_from_dict(d: dict[str, Any]) -> VatTreatment:
+    exemption = EXEMPTIONS[d["exemption"]] if d.get("exemption") else None
+    return VatTreatment(VatCategory(d["category"]), Decimal(d["rate"]), exemption)
+
+
+def seller_to_dict(s: Seller) -> dict[str, Any]:
+    return {
+        "legal_name": s.legal_name,
+        "legal_form": s.legal_form,
+        "siret": s.siret,
+        "address": address_to_dict(s.address),
+        "share_capital": _dec(s.share_capital),
+        "rcs_city": s.rcs_city,
+        "vat_id": s.vat_id,
+        "iban": s.iban,
+        "bic": s.bic,
+        "email": s.email,
+        "phone": s.phone,
+        "vat_regime": s.vat_regime.value,
+        "vat_on_debits": s.vat_on_debits,
+        "operation_category": s.operation_category.value,
+        "late_penalty": s.late_penalty.canonical(),
+    }
+
+
+def seller_from_dict(d: dict[str, Any]) -> Seller:
+    return Seller(
+        legal_name=d["legal_name"],
+        legal_form=d["legal_form"],
+        siret=d["siret"],
+        address=address_from_dict(d["address"]),
+        share_capital=_undec(d.get("share_capital")),
+        rcs_city=d.get("rcs_city"),
+        vat_id=d.get("vat_id"),
+        iban=d.get("iban"),
+        bic=d.get("bic"),
+        email=d.get("email"),
+        phone=d.get("phone"),
+        vat_regime=VatRegime(d["vat_regime"]),
+        vat_on_debits=bool(d["vat_on_debits"]),
+        operation_category=OperationCategory(d["operation_category"]),
+        late_penalty=LatePenalty.parse(d["late_penalty"]),
+    )
+
+
+def client_to_dict(c: Client) -> dict[str, Any]:
+    return {
+        "ref": c.ref,
+        "name": c.name,
+        "address": address_to_dict(c.address),
+        "email": c.email,
+        "siren": c.siren,
+        "vat_id": c.vat_id,
+        "locale": c.locale.value,
+        "payment_terms": terms_to_dict(c.payment_terms) if c.payment_terms else None,
+    }
+
+
+def client_from_dict(d: dict[str, Any]) -> Client:
+    return Client(
+        ref=d["ref"],
+        name=d["name"],
+        address=address_from_dict(d["address"]),
+        email=d.get("email"),
+        siren=d.get("siren"),
+        vat_id=d.get("vat_id"),
+        locale=Locale(d.get("locale") or "fr"),
+        payment_terms=terms_from_dict(d["payment_terms"]) if d.get("payment_terms") else None,
+    )
+
+
+def line_to_dict(line: Line) -> dict[str, Any]:
+    discount = None
+    if line.discount is not None:
+        discount = {"percent": _dec(line.discount.percent), "amount": _dec(line.discount.amount)}
+    return {
+        "description": line.description,
+        "quantity": str(line.quantity),
+        "unit": line.unit,
+        "unit_price": str(line.unit_price),
+        "vat": vat_to_dict(line.vat),
+        "discount": discount,
+        "service_date": _day(line.service_date),
+        "source_row": line.source_row,
+    }
+
+
+def line_from_dict(d: dict[str, Any]) -> Line:
+    discount = None
+    if d.get("discount"):
+        discount = Discount(_undec(d["discount"].get("percent")), _undec(d["discount"].get("amount")))
+    return Line(
+        description=d["description"],
+        quantity=Decimal(d["quantity"]),
+        unit=d["unit"],
+        unit_price=Decimal(d["unit_price"]),
+        vat=vat_from_dict(d["vat"]),
+        discount=discount,
+        service_date=_unday(d.get("service_date")),
+        source_row=d.get("source_row"),
+    )
+
+
+def adjustment_to_dict(a: AllowanceCharge) -> dict[str, Any]:
+    return {
+        "is_charge": a.is_charge,
+        "amount": str(a.amount),
+        "reason": a.reason,
+        "vat": vat_to_dict(a.vat),
+        "reason_code": a.reason_code,
+    }
+
+
+def adjustment_from_dict(d: dict[str, Any]) -> AllowanceCharge:
+    return AllowanceCharge(
+        bool(d["is_charge"]), Decimal(d["amount"]), d["reason"], vat_from_dict(d["vat"]), d.get("reason_code")
+    )
+
+
+def draft_to_dict(d: Draft) -> dict[str, Any]:
+    return {
+        "document_type": d.document_type.value,
+        "buyer": client_to_dict(d.buyer),
+        "lines": [line_to_dict(line) for line in d.lines],
+        "period_start": _day(d.period_start),
+        "period_end": _day(d.period_end),
+        "order_ref": d.order_ref,
+        "adjustments": [adjustment_to_dict(a) for a in d.adjustments],
+        "corrects": (
+            {"number": d.corrects.number, "issue_date": _day(d.corrects.issue_date)} if d.corrects else None
+        ),
+        "credit_reason": d.credit_reason,
+        "source": (
+            {"file_key": d.source.file_key, "file_sha256": d.source.file_sha256, "group": d.source.group}
+            if d.source
+            else None
+        ),
+    }
+
+
+def draft_from_dict(d: dict[str, Any]) -> Draft:
+    corrects = d.get("corrects")
+    source = d.get("source")
+    return Draft(
+        document_type=DocumentType(d["document_type"]),
+        buyer=client_from_dict(d["buyer"]),
+        lines=tuple(line_from_dict(x) for x in d["lines"]),
+        period_start=date.fromisoformat(d["period_start"]),
+        period_end=date.fromisoformat(d["period_end"]),
+        order_ref=d.get("order_ref"),
+        adjustments=tuple(adjustment_from_dict(x) for x in d.get("adjustments") or ()),
+        corrects=(
+            InvoiceReference(corrects["number"], date.fromisoformat(corrects["issue_date"])) if corrects else None
+        ),
+        credit_reason=d.get("credit_reason"),
+        source=Source(source["file_key"], source["file_sha256"], source["group"]) if source else None,
+    )
+
+
+def invoice_to_dict(inv: Invoice) -> dict[str, Any]:
+    """The full snapshot. Totals are included for readers, and checked on the way back in."""
+    return {
+        "schema": SCHEMA_VERSION,
+        "invoice_id": inv.invoice_id,
+        "number": inv.number,
+        "issue_date": _day(inv.issue_date),
+        "due_date": _day(inv.due_date),
+        "payment_terms": terms_to_dict(inv.payment_terms),
+        "currency": inv.currency,
+        "status": inv.status.value,
+        "seller": seller_to_dict(inv.seller),
+        "draft": draft_to_dict(inv.draft),
+        "totals": {
+            "tax_basis_total": str(inv.totals.tax_basis_total),
+            "vat_total": str(inv.totals.vat_total),
+            "grand_total": str(inv.totals.grand_total),
+        },
+        "pdf_sha256": inv.pdf_sha256,
+    }
+
+
+def invoice_from_dict(d: dict[str, Any]) -> Invoice:
+    if d.get("schema") != SCHEMA_VERSION:
+        raise ValueError(f"unsupported invoice record schema {d.get('schema')!r}")
+    draft = draft_from_dict(d["draft"])
+    totals = draft.totals()
+    stored = d["totals"]
+    if (str(totals.tax_basis_total), str(totals.vat_total), str(totals.grand_total)) != (
+        stored["tax_basis_total"],
+        stored["vat_total"],
+        stored["grand_total"],
+    ):
+        raise ValueError(f"stored totals of {d['number']} do not match its lines")
+    return Invoice(
+        invoice_id=d["invoice_id"],
+        number=d["number"],
+        issue_date=date.fromisoformat(d["issue_date"]),
+        due_date=date.fromisoformat(d["due_date"]),
+        payment_terms=terms_from_dict(d["payment_terms"]),
+        seller=seller_from_dict(d["seller"]),
+        draft=draft,
+        totals=totals,
+        status=Status(d["status"]),
+        currency=d.get("currency", "EUR"),
+        pdf_sha256=d.get("pdf_sha256"),
+    )

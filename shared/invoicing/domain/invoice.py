@@ -1,0 +1,321 @@
+"""Invoices and credit notes: lines, totals, lifecycle.
+
+An invoice is created from a draft (what an input file or the operator describes) by
+``issue()``, which gives it its number, issue date and due date. Once issued it is never
+edited or deleted: a mistake is corrected by a credit note (avoir) that references it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+from invoicing.domain.money import ZERO, percent_of, round_money
+from invoicing.domain.parties import Client, Seller
+from invoicing.domain.terms import PaymentTerms
+from invoicing.domain.vat import VatCategory, VatTreatment
+
+
+class DocumentType(StrEnum):
+    """UNTDID 1001 codes, as Factur-X carries them."""
+
+    INVOICE = "380"
+    CREDIT_NOTE = "381"
+
+
+class Status(StrEnum):
+    ISSUED = "issued"
+    SENT = "sent"
+    PARTIALLY_PAID = "partially_paid"
+    PAID = "paid"
+    DISPUTED = "disputed"
+    #: Cancelled in full by one or more credit notes.
+    CREDITED = "credited"
+
+
+#: Allowed lifecycle moves. A status not listed as a source accepts no move.
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    Status.ISSUED: frozenset({Status.SENT, Status.PARTIALLY_PAID, Status.PAID, Status.CREDITED}),
+    Status.SENT: frozenset({Status.PARTIALLY_PAID, Status.PAID, Status.DISPUTED, Status.CREDITED}),
+    Status.PARTIALLY_PAID: frozenset({Status.PAID, Status.DISPUTED, Status.CREDITED, Status.SENT}),
+    Status.DISPUTED: frozenset({Status.SENT, Status.PARTIALLY_PAID, Status.PAID, Status.CREDITED}),
+    Status.PAID: frozenset({Status.PARTIALLY_PAID, Status.SENT}),
+    Status.CREDITED: frozenset(),
+}
+
+
+class TransitionError(ValueError):
+    pass
+
+
+def transition(current: Status, target: Status) -> Status:
+    """Return ``target`` if the lifecycle allows moving there from ``current``."""
+    if target not in TRANSITIONS[current]:
+        raise TransitionError(f"an invoice cannot go from {current} to {target}")
+    return target
+
+
+@dataclass(frozen=True, slots=True)
+class Discount:
+    """A line discount: a percentage of the line, or an amount excluding VAT."""
+
+    percent: Decimal | None = None
+    amount: Decimal | None = None
+
+    def __post_init__(self) -> None:
+        if (self.percent is None) == (self.amount is None):
+            raise ValueError("a discount is either a percentage or an amount")
+        value = self.percent if self.percent is not None else self.amount
+        assert value is not None
+        if value < 0 or (self.percent is not None and self.percent > 100):
+            raise ValueError(f"discount out of range: {value}")
+
+    def amount_for(self, gross: Decimal) -> Decimal:
+        if self.percent is not None:
+            return percent_of(gross, self.percent)
+        assert self.amount is not None
+        return round_money(self.amount)
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    description: str
+    quantity: Decimal
+    unit: str
+    unit_price: Decimal
+    vat: VatTreatment
+    discount: Discount | None = None
+    service_date: date | None = None
+    #: Spreadsheet row this line came from, for reports; None when created by the operator.
+    source_row: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.quantity <= 0:
+            raise ValueError("line quantity must be positive")
+        if self.unit_price < 0:
+            raise ValueError("unit price cannot be negative")
+        if self.discount_amount > self.gross_amount:
+            raise ValueError("discount exceeds the line amount")
+
+    @property
+    def gross_amount(self) -> Decimal:
+        """Quantity x unit price, rounded half-up to the cent."""
+        return round_money(self.quantity * self.unit_price)
+
+    @property
+    def discount_amount(self) -> Decimal:
+        return self.discount.amount_for(self.gross_amount) if self.discount else ZERO
+
+    @property
+    def net_amount(self) -> Decimal:
+        """EN 16931 BT-131: gross minus the line discount."""
+        return self.gross_amount - self.discount_amount
+
+
+@dataclass(frozen=True, slots=True)
+class AllowanceCharge:
+    """A document-level discount (allowance) or charge such as shipping (EN 16931 BG-20/BG-21)."""
+
+    is_charge: bool
+    amount: Decimal
+    reason: str
+    vat: VatTreatment
+    #: UNTDID 5189 (allowances, e.g. 95 discount) or 7161 (charges, e.g. FC freight) code.
+    reason_code: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.amount <= 0 or round_money(self.amount) != self.amount:
+            raise ValueError("allowance/charge amount must be positive, in cents")
+
+
+@dataclass(frozen=True, slots=True)
+class VatBreakdown:
+    """One row of the VAT summary: a category and rate, its taxable base and its VAT."""
+
+    vat: VatTreatment
+    basis: Decimal
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    line_total: Decimal  # BT-106
+    allowance_total: Decimal  # BT-107
+    charge_total: Decimal  # BT-108
+    tax_basis_total: Decimal  # BT-109, "total HT"
+    vat_total: Decimal  # BT-110, "TVA"
+    grand_total: Decimal  # BT-112, "total TTC"
+    breakdown: tuple[VatBreakdown, ...]
+
+    def __post_init__(self) -> None:
+        if self.tax_basis_total + self.vat_total != self.grand_total:
+            raise ArithmeticError("HT + TVA must equal TTC exactly")
+
+
+def compute_totals(lines: tuple[Line, ...], adjustments: tuple[AllowanceCharge, ...] = ()) -> Totals:
+    """Totals under the rounding policy written in ``invoicing.domain.money``."""
+    bases: dict[tuple[str, Decimal], Decimal] = {}
+    treatments: dict[tuple[str, Decimal], VatTreatment] = {}
+    for line in lines:
+        bases[line.vat.key] = bases.get(line.vat.key, ZERO) + line.net_amount
+        treatments.setdefault(line.vat.key, line.vat)
+    for adj in adjustments:
+        signed = adj.amount if adj.is_charge else -adj.amount
+        bases[adj.vat.key] = bases.get(adj.vat.key, ZERO) + signed
+        treatments.setdefault(adj.vat.key, adj.vat)
+    breakdown = tuple(
+        VatBreakdown(treatments[key], basis, percent_of(basis, treatments[key].rate))
+        for key, basis in sorted(bases.items(), key=lambda kv: (-kv[0][1], kv[0][0]))
+    )
+    line_total = sum((line.net_amount for line in lines), ZERO)
+    allowances = sum((a.amount for a in adjustments if not a.is_charge), ZERO)
+    charges = sum((a.amount for a in adjustments if a.is_charge), ZERO)
+    basis_total = line_total - allowances + charges
+    if basis_total != sum((b.basis for b in breakdown), ZERO):
+        raise ArithmeticError("VAT bases do not add up to the total excluding VAT")
+    vat_total = sum((b.amount for b in breakdown), ZERO)
+    return Totals(line_total, allowances, charges, basis_total, vat_total, basis_total + vat_total, breakdown)
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceReference:
+    """The invoice a credit note corrects (EN 16931 BT-25, BT-26)."""
+
+    number: str
+    issue_date: date
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where a draft came from: the input file (by content hash) and the group within it."""
+
+    file_key: str
+    file_sha256: str
+    group: str
+
+    @property
+    def invoice_id(self) -> str:
+        """Deterministic id: the same group of the same file always maps to the same invoice.
+
+        This is what makes a redelivered or re-uploaded file create nothing new.
+        """
+        digest = hashlib.sha256(f"{self.file_sha256}|{self.group}".encode()).hexdigest()
+        return f"inv-{digest[:32]}"
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """Everything an invoice needs except what issuing gives it (number and dates)."""
+
+    document_type: DocumentType
+    buyer: Client
+    lines: tuple[Line, ...]
+    period_start: date
+    period_end: date
+    order_ref: str | None = None
+    adjustments: tuple[AllowanceCharge, ...] = ()
+    corrects: InvoiceReference | None = None
+    credit_reason: str | None = None
+    source: Source | None = None
+
+    def __post_init__(self) -> None:
+        if not self.lines:
+            raise ValueError("a document needs at least one line")
+        if self.period_end < self.period_start:
+            raise ValueError("period ends before it starts")
+        if self.document_type is DocumentType.CREDIT_NOTE and self.corrects is None:
+            raise ValueError("a credit note must reference the invoice it corrects")
+        if self.document_type is DocumentType.INVOICE and self.corrects is not None:
+            raise ValueError("only a credit note references a corrected invoice")
+
+    def totals(self) -> Totals:
+        return compute_totals(self.lines, self.adjustments)
+
+
+@dataclass(frozen=True, slots=True)
+class Invoice:
+    """An issued invoice or credit note. Immutable: corrections go through credit notes."""
+
+    invoice_id: str
+    number: str
+    issue_date: date
+    due_date: date
+    payment_terms: PaymentTerms
+    seller: Seller
+    draft: Draft
+    totals: Totals
+    status: Status = Status.ISSUED
+    currency: str = "EUR"
+    pdf_sha256: str | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.due_date < self.issue_date:
+            raise ValueError("due date before issue date")
+        if self.totals != self.draft.totals():
+            raise ValueError("totals do not match the lines")
+
+    @property
+    def buyer(self) -> Client:
+        return self.draft.buyer
+
+    @property
+    def lines(self) -> tuple[Line, ...]:
+        return self.draft.lines
+
+    @property
+    def document_type(self) -> DocumentType:
+        return self.draft.document_type
+
+    @property
+    def is_credit_note(self) -> bool:
+        return self.draft.document_type is DocumentType.CREDIT_NOTE
+
+    @property
+    def locale(self) -> str:
+        return self.draft.buyer.locale.value
+
+    @property
+    def exemptions(self) -> tuple[str, ...]:
+        """Distinct legal exemption wordings this document must print, in line order."""
+        seen: dict[str, None] = {}
+        for item in (*self.lines, *self.draft.adjustments):
+            if item.vat.exemption is not None:
+                seen.setdefault(item.vat.exemption.text(self.locale))
+        return tuple(seen)
+
+    @property
+    def has_standard_vat(self) -> bool:
+        return any(b.vat.category is VatCategory.STANDARD for b in self.totals.breakdown)
+
+
+def issue(
+    draft: Draft,
+    *,
+    seller: Seller,
+    number: str,
+    issue_date: date,
+    default_terms: PaymentTerms,
+    invoice_id: str | None = None,
+) -> Invoice:
+    """Give a draft its number and dates. The caller allocates ``number`` atomically."""
+    terms = draft.buyer.payment_terms or default_terms
+    if draft.document_type is DocumentType.CREDIT_NOTE:
+        # A credit note is settled by deduction or refund, not chased: due on issue.
+        terms = PaymentTerms(0)
+    if invoice_id is None:
+        if draft.source is None:
+            raise ValueError("an invoice id is needed when the draft has no source")
+        invoice_id = draft.source.invoice_id
+    return Invoice(
+        invoice_id=invoice_id,
+        number=number,
+        issue_date=issue_date,
+        due_date=terms.due_date(issue_date),
+        payment_terms=terms,
+        seller=seller,
+        draft=draft,
+        totals=draft.totals(),
+    )

@@ -1,0 +1,198 @@
+"""What is wrong with an input, said plainly in French and English.
+
+Every rejection names the row, the column, the value and the reason. Reasons come from one
+catalogue so that the same problem is always worded the same way, and tests can assert codes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+#: code -> (French, English); ``{placeholders}`` are filled from ``Problem.params``.
+MESSAGES: dict[str, tuple[str, str]] = {
+    # whole file
+    "empty_file": ("Le fichier est vide.", "The file is empty."),
+    "too_large": (
+        "Le fichier dépasse la taille maximale de {limit} octets.",
+        "The file exceeds the maximum size of {limit} bytes.",
+    ),
+    "not_tabular": (
+        "Ce fichier n'est ni un CSV ni un classeur XLSX ({detail}).",
+        "This file is neither a CSV nor an XLSX workbook ({detail}).",
+    ),
+    "legacy_xls": (
+        "Ancien format Excel .xls : enregistrez le classeur au format .xlsx.",
+        "Legacy Excel .xls format: save the workbook as .xlsx.",
+    ),
+    "bad_encoding": (
+        "Encodage illisible : enregistrez le fichier en UTF-8 (CSV UTF-8) ou Windows-1252.",
+        "Unreadable encoding: save the file as UTF-8 (CSV UTF-8) or Windows-1252.",
+    ),
+    "bad_xlsx": ("Classeur XLSX illisible ({detail}).", "Unreadable XLSX workbook ({detail})."),
+    "no_rows": ("Le fichier ne contient aucune ligne de données.", "The file has no data rows."),
+    "too_many_rows": (
+        "Le fichier dépasse {limit} lignes ; découpez-le.",
+        "The file exceeds {limit} rows; split it.",
+    ),
+    "missing_column": (
+        "Colonne obligatoire absente : {column} (noms acceptés : {aliases}).",
+        "Required column missing: {column} (accepted names: {aliases}).",
+    ),
+    "duplicate_column": (
+        "La colonne {column} apparaît plusieurs fois dans l'en-tête.",
+        "Column {column} appears more than once in the header.",
+    ),
+    "formula_without_value": (
+        "Cellule avec formule mais sans valeur calculée : ouvrez le classeur dans Excel ou "
+        "LibreOffice et enregistrez-le.",
+        "Cell holds a formula but no computed value: open the workbook in Excel or LibreOffice and save it.",
+    ),
+    "ragged_row": (
+        "La ligne a {found} colonnes alors que l'en-tête en a {expected}.",
+        "The row has {found} columns but the header has {expected}.",
+    ),
+    # values
+    "required": ("Valeur obligatoire manquante.", "Required value missing."),
+    "bad_number": ("Nombre illisible.", "Unreadable number."),
+    "too_precise": (
+        "Trop de décimales (au plus {places}).",
+        "Too many decimal places (at most {places}).",
+    ),
+    "not_positive": ("La quantité doit être strictement positive.", "Quantity must be greater than zero."),
+    "negative": ("La valeur ne peut pas être négative.", "The value cannot be negative."),
+    "bad_date": (
+        "Date illisible : utilisez JJ/MM/AAAA ou AAAA-MM-JJ.",
+        "Unreadable date: use DD/MM/YYYY or YYYY-MM-DD.",
+    ),
+    "date_out_of_range": (
+        "Date hors limites (entre {earliest} et {latest}).",
+        "Date out of range (between {earliest} and {latest}).",
+    ),
+    "unknown_vat_rate": (
+        "Taux de TVA inconnu : utilisez 20, 10, 5,5, 2,1 ou 0 avec un motif d'exonération.",
+        "Unknown VAT rate: use 20, 10, 5.5, 2.1, or 0 with an exemption reason.",
+    ),
+    "zero_rate_needs_reason": (
+        "TVA à 0 % sans motif : indiquez la colonne exoneration (autoliquidation, intracom, export).",
+        "0 % VAT without a reason: fill the exoneration column (autoliquidation, intracom, export).",
+    ),
+    "unknown_exemption": (
+        "Motif d'exonération inconnu : utilisez autoliquidation, intracom ou export.",
+        "Unknown exemption reason: use autoliquidation, intracom or export.",
+    ),
+    "exemption_with_rate": (
+        "Un motif d'exonération exige un taux de TVA de 0.",
+        "An exemption reason requires a VAT rate of 0.",
+    ),
+    "franchise_with_vat": (
+        "L'entreprise est en franchise en base de TVA (art. 293 B du CGI) : aucun taux de TVA ne "
+        "peut être facturé.",
+        "The business is under the VAT franchise (art. 293 B CGI): no VAT rate can be charged.",
+    ),
+    "unknown_client": (
+        "Client inconnu : ajoutez-le au fichier clients (incoming/clients/).",
+        "Unknown client: add it to the clients file (incoming/clients/).",
+    ),
+    "bad_discount": (
+        "Remise illisible : écrivez un pourcentage (10 %) ou un montant HT (25,00).",
+        "Unreadable discount: write a percentage (10 %) or an amount excl. VAT (25.00).",
+    ),
+    "discount_too_large": (
+        "La remise dépasse le montant de la ligne.",
+        "The discount exceeds the line amount.",
+    ),
+    "text_too_long": ("Texte trop long (au plus {limit} caractères).", "Text too long (at most {limit} characters)."),
+    "bad_siren": ("SIREN invalide (9 chiffres, clé de contrôle).", "Invalid SIREN (9 digits, check digit)."),
+    "bad_vat_id": ("Numéro de TVA intracommunautaire invalide.", "Invalid EU VAT identification number."),
+    "vat_id_siren_mismatch": (
+        "Le numéro de TVA ne correspond pas au SIREN.",
+        "The VAT number does not match the SIREN.",
+    ),
+    "bad_email": ("Adresse e-mail invalide.", "Invalid email address."),
+    "bad_country": (
+        "Code pays invalide : utilisez le code ISO à deux lettres (FR, BE, DE...).",
+        "Invalid country code: use the two-letter ISO code (FR, BE, DE...).",
+    ),
+    "bad_locale": ("Langue inconnue : fr ou en.", "Unknown language: fr or en."),
+    "bad_terms": (
+        "Conditions de paiement illisibles : par exemple 30, 30 jours, 45 jours fin de mois, comptant.",
+        "Unreadable payment terms: for example 30, 30 days, 45 days end of month, on receipt.",
+    ),
+    "duplicate_client": (
+        "Référence client déjà utilisée à la ligne {first_row}.",
+        "Client reference already used on row {first_row}.",
+    ),
+    "bad_reference": (
+        "Référence invalide : lettres, chiffres et + - _ / uniquement, 35 caractères au plus.",
+        "Invalid reference: letters, digits and + - _ / only, at most 35 characters.",
+    ),
+    "bad_document_type": (
+        "Type de document inconnu : facture ou avoir.",
+        "Unknown document type: invoice (facture) or credit note (avoir).",
+    ),
+    "credit_note_needs_invoice": (
+        "Un avoir doit indiquer la facture qu'il corrige (colonne facture_origine).",
+        "A credit note must name the invoice it corrects (facture_origine column).",
+    ),
+    "unknown_invoice": (
+        "Facture d'origine introuvable : {number}.",
+        "Corrected invoice not found: {number}.",
+    ),
+    "credit_exceeds_invoice": (
+        "L'avoir ({credit}) dépasse le montant restant de la facture {number} ({remaining}).",
+        "The credit note ({credit}) exceeds what remains of invoice {number} ({remaining}).",
+    ),
+    "credit_note_other_client": (
+        "La facture {number} appartient au client {owner}, pas à celui de l'avoir.",
+        "Invoice {number} belongs to client {owner}, not to the credit note's client.",
+    ),
+    "mixed_in_group": (
+        "Les lignes d'un même document doivent avoir le même {what} que la ligne {first_row}.",
+        "Rows of one document must share the same {what} as row {first_row}.",
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with an input. ``row`` is the spreadsheet row (the header is row 1)."""
+
+    code: str
+    row: int | None = None
+    column: str | None = None
+    value: str | None = None
+    params: dict[str, object] = field(default_factory=dict, hash=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.code not in MESSAGES:
+            raise KeyError(f"unknown problem code {self.code!r}")
+
+    @property
+    def reason_fr(self) -> str:
+        return MESSAGES[self.code][0].format(**self.params)
+
+    @property
+    def reason_en(self) -> str:
+        return MESSAGES[self.code][1].format(**self.params)
+
+    def __str__(self) -> str:
+        where = ", ".join(
+            part
+            for part in (
+                f"row {self.row}" if self.row is not None else "",
+                f"column {self.column}" if self.column else "",
+                f"value {self.value!r}" if self.value is not None else "",
+            )
+            if part
+        )
+        return f"{where}: {self.reason_en}" if where else self.reason_en
+
+
+class InputRejected(Exception):
+    """The whole input is refused; nothing was created from it."""
+
+    def __init__(self, problems: list[Problem] | tuple[Problem, ...]) -> None:
+        if not problems:
+            raise ValueError("a rejection needs at least one problem")
+        self.problems = tuple(problems)
+        super().__init__(f"{len(self.problems)} problem(s); first: {self.problems[0]}")
