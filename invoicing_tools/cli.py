@@ -1,5 +1,186 @@
-"""The ``invoicing`` command (filled in below)."""
+"""``invoicing``: the operator's command line.
+
+invoicing demo                         the whole flow on the embedded local AWS (make demo)
+invoicing local [--port 4566]          keep a local AWS running with every sample stack
+invoicing check SALES [--clients F]    validate an export offline, as the generate function would
+invoicing invoices --stack NAME        list the invoices of a deployed stack (AWS credentials)
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+from pathlib import Path
+
+from invoicing.domain.problems import InputRejected
 
 
-def main() -> None:
-    raise SystemExit("not yet")
+def _demo(args: argparse.Namespace) -> int:
+    from invoicing_tools import demo
+
+    demo.run(Path(args.out).resolve())
+    return 0
+
+
+def _local(args: argparse.Namespace) -> int:
+    from invoicing_tools.local_aws.runtime import LocalRuntime
+    from invoicing_tools.local_aws.samconfig import environments
+    from invoicing_tools.local_aws.server import LocalAws
+    from invoicing_tools.local_aws.stack import PROJECT, LocalStack
+
+    aws = LocalAws(port=args.port)
+    endpoint = aws.start()
+    aws.activate()
+    runtimes = []
+    env_dir = PROJECT / "out" / "local"
+    env_dir.mkdir(parents=True, exist_ok=True)
+    for env in environments().values():
+        if args.env and env.name not in args.env:
+            continue
+        stack = LocalStack(env.stack_name, env.parameters).deploy()
+        runtime = LocalRuntime(aws, stack)
+        runtimes.append(runtime)
+        # For `sam local invoke --env-vars`: the functions' variables, pointed at this server
+        # (host.docker.internal is how a container reaches the host).
+        container_endpoint = endpoint.replace("127.0.0.1", "host.docker.internal")
+        env_vars = {
+            logical_id: {
+                **spec.environment,
+                **aws.client_environment(),
+                "AWS_ENDPOINT_URL": container_endpoint,
+            }
+            for logical_id, spec in stack.functions.items()
+        }
+        path = env_dir / f"{stack.name}.env.json"
+        path.write_text(json.dumps(env_vars, indent=2, ensure_ascii=False), encoding="utf-8")
+        print(f"stack {stack.name}: bucket s3://{stack.resource('DocumentsBucket')}  env file {path}")
+    print(
+        f"local AWS at {endpoint}; drop files with e.g.\n"
+        f"  aws --endpoint-url {endpoint} s3 cp ventes.csv s3://<bucket>/incoming/\nCtrl-C to stop."
+    )
+    try:
+        while True:
+            if not sum(runtime.run_until_idle() for runtime in runtimes):
+                time.sleep(1)
+    except KeyboardInterrupt:
+        aws.stop()
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    """Read an export with the same code as the generate function, without any AWS."""
+    from invoicing.ingest.clients import parse_clients
+    from invoicing.ingest.sales import parse_sales
+    from invoicing.ingest.table import read_table
+    from invoicing.settings import Business, SettingsError
+
+    from invoicing_tools.local_aws.samconfig import environments
+    from invoicing_tools.local_aws.stack import LocalStack
+
+    env = (
+        environments().get(args.config_env) if args.config_env else next(iter(environments().values()), None)
+    )
+    if env is None:
+        print("no business environment found in samconfig.toml", file=sys.stderr)
+        return 2
+    try:
+        business = Business.from_env(LocalStack(env.stack_name, env.parameters).parameter_environment())
+    except SettingsError as exc:
+        print(f"configuration of {env.name}: {exc}", file=sys.stderr)
+        return 2
+    try:
+        clients = {}
+        if args.clients:
+            data = Path(args.clients).read_bytes()
+            table = read_table(
+                data,
+                Path(args.clients).name,
+                max_bytes=business.max_input_bytes,
+                max_rows=business.max_input_rows,
+            )
+            clients = {c.ref: c for c in parse_clients(table, default_locale=business.default_locale)}
+            print(f"{args.clients}: {len(clients)} client(s)")
+        data = Path(args.sales).read_bytes()
+        table = read_table(
+            data, Path(args.sales).name, max_bytes=business.max_input_bytes, max_rows=business.max_input_rows
+        )
+        drafts = parse_sales(
+            table,
+            clients=clients,
+            seller=business.seller,
+            file_key=args.sales,
+            file_sha256=hashlib.sha256(data).hexdigest(),
+        )
+    except InputRejected as rejected:
+        for problem in rejected.problems:
+            print(
+                f"  row {problem.row or '-'}, column {problem.column or '-'}, value {problem.value!r}: "
+                f"{problem.reason_fr} / {problem.reason_en}"
+            )
+        print(f"{len(rejected.problems)} problem(s): the file would be refused whole.")
+        return 1
+    for draft in drafts:
+        totals = draft.totals()
+        print(
+            f"  {draft.buyer.ref:<10} {draft.buyer.name[:36]:<38} {len(draft.lines):>3} line(s)  "
+            f"HT {totals.tax_basis_total:>10}  TVA {totals.vat_total:>9}  TTC {totals.grand_total:>10}"
+        )
+    print(f"{len(drafts)} document(s) would be issued.")
+    return 0
+
+
+def _invoices(args: argparse.Namespace) -> int:
+    import boto3
+    from invoicing.adapters.invoices import InvoiceRepository
+    from invoicing.settings import Resources
+
+    outputs = {
+        o["OutputKey"]: o["OutputValue"]
+        for o in boto3.client("cloudformation")
+        .describe_stacks(StackName=args.stack)["Stacks"][0]
+        .get("Outputs", [])
+    }
+    resources = Resources(
+        invoices_table=outputs["InvoicesTableName"],
+        sequences_table=outputs["SequencesTableName"],
+        clients_table=outputs["ClientsTableName"],
+        documents_bucket=outputs["DocumentsBucketName"],
+    )
+    for stored in sorted(InvoiceRepository(resources).all(), key=lambda s: s.invoice.number):
+        inv = stored.invoice
+        print(
+            f"{inv.number:<16} {inv.issue_date}  {inv.buyer.ref:<10} {inv.buyer.name[:36]:<38} "
+            f"TTC {inv.totals.grand_total:>10}  {inv.status.value:<14} {stored.pdf_key or '-'}"
+        )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="invoicing", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("demo", help="run the whole flow on the embedded local AWS")
+    p.add_argument("--out", default="out/demo")
+    p.set_defaults(run=_demo)
+    p = sub.add_parser("local", help="keep a local AWS with the sample stacks running")
+    p.add_argument("--port", type=int, default=4566)
+    p.add_argument("--env", action="append", help="samconfig environment(s) to deploy (default: all)")
+    p.set_defaults(run=_local)
+    p = sub.add_parser("check", help="validate a sales export offline")
+    p.add_argument("sales")
+    p.add_argument("--clients")
+    p.add_argument("--config-env", help="samconfig environment whose business settings apply")
+    p.set_defaults(run=_check)
+    p = sub.add_parser("invoices", help="list the invoices of a deployed stack")
+    p.add_argument("--stack", required=True)
+    p.set_defaults(run=_invoices)
+    args = parser.parse_args(argv)
+    return int(args.run(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

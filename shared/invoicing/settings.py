@@ -144,8 +144,12 @@ class Business:
                 late_penalty=LatePenalty.parse(_get(env, "LATE_PENALTY", "ecb+10")),
             )
             yearly = _flag(env, "NUMBERING_YEARLY_RESET", True)
-            invoice_numbering = NumberingPattern(_get(env, "INVOICE_NUMBER_PATTERN", "FA{year}-{seq:05d}"), yearly)
-            credit_numbering = NumberingPattern(_get(env, "CREDIT_NOTE_NUMBER_PATTERN", "AV{year}-{seq:05d}"), yearly)
+            invoice_numbering = NumberingPattern(
+                _get(env, "INVOICE_NUMBER_PATTERN", "FA{year}-{seq:05d}"), yearly
+            )
+            credit_numbering = NumberingPattern(
+                _get(env, "CREDIT_NOTE_NUMBER_PATTERN", "AV{year}-{seq:05d}"), yearly
+            )
             if invoice_numbering.template == credit_numbering.template:
                 raise SettingsError("INVOICE_NUMBER_PATTERN and CREDIT_NOTE_NUMBER_PATTERN must differ")
             return cls(

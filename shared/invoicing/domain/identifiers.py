@@ -11,8 +11,8 @@ import re
 
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
-from stdnum.exceptions import ValidationError
 from stdnum.eu import vat as eu_vat
+from stdnum.exceptions import ValidationError
 from stdnum.fr import siren as fr_siren
 from stdnum.fr import siret as fr_siret
 

@@ -1,0 +1,80 @@
+"""The words printed on documents, in French and English. One table so both stay in step."""
+
+from __future__ import annotations
+
+_LABELS: dict[str, tuple[str, str]] = {
+    "invoice": ("FACTURE", "INVOICE"),
+    "credit_note": ("AVOIR", "CREDIT NOTE"),
+    "number": ("N°", "No."),
+    "issue_date": ("Date d'émission", "Issue date"),
+    "sale_date": ("Date de la vente / prestation", "Date of sale / service"),
+    "sale_period": ("Période de la vente / prestation", "Period of sale / service"),
+    "due_date": ("Échéance", "Due date"),
+    "order_ref": ("Votre référence", "Your reference"),
+    "client_ref": ("Réf. client", "Customer ref."),
+    "bill_to": ("Facturé à", "Bill to"),
+    "credit_to": ("Avoir au profit de", "Credit to"),
+    "siren": ("SIREN", "SIREN"),
+    "vat_id": ("N° TVA", "VAT No."),
+    "description": ("Désignation", "Description"),
+    "date": ("Date", "Date"),
+    "quantity": ("Qté", "Qty"),
+    "unit": ("Unité", "Unit"),
+    "unit_price": ("PU HT", "Unit price"),
+    "discount": ("Remise", "Discount"),
+    "vat": ("TVA", "VAT"),
+    "line_total": ("Total HT", "Net amount"),
+    "vat_summary": ("Récapitulatif TVA", "VAT summary"),
+    "vat_rate": ("Taux", "Rate"),
+    "vat_basis": ("Base HT", "Taxable amount"),
+    "vat_amount": ("Montant TVA", "VAT amount"),
+    "total_lines": ("Total des lignes HT", "Sum of lines"),
+    "allowance": ("Remise", "Allowance"),
+    "charge": ("Frais", "Charge"),
+    "total_excl_vat": ("Total HT", "Total excl. VAT"),
+    "total_vat": ("Total TVA", "Total VAT"),
+    "total_incl_vat": ("Total TTC", "Total incl. VAT"),
+    "amount_due": ("Net à payer", "Amount due"),
+    "credit_total": ("Montant de l'avoir TTC", "Credit note total incl. VAT"),
+    "payment": ("Paiement", "Payment"),
+    "payment_terms": ("Conditions", "Terms"),
+    "transfer_to": ("Virement bancaire", "Bank transfer"),
+    "payment_reference": ("Référence à rappeler", "Payment reference"),
+    "scan_to_pay": ("Scannez pour payer par virement", "Scan to pay by bank transfer"),
+    "continued": ("(suite)", "(continued)"),
+    "page": ("Page", "Page"),
+    "corrects": ("Avoir sur la facture {number} du {date}", "Credit note for invoice {number} of {date}"),
+    "reason": ("Motif", "Reason"),
+    "credit_settlement": (
+        "Montant à déduire de vos prochains règlements ou remboursé sur demande.",
+        "Amount to be deducted from your next payments or refunded on request.",
+    ),
+    "late_penalties": (
+        "En cas de retard de paiement, des pénalités au {rate} sont exigibles de plein droit dès le "
+        "lendemain de l'échéance, ainsi qu'une indemnité forfaitaire pour frais de recouvrement de "
+        "40 € (C. com. art. L441-10 et D441-5).",
+        "Late payment incurs interest at {rate}, due from the day after the due date without "
+        "further notice, plus a fixed compensation of €40 for recovery costs (French Commercial "
+        "Code art. L441-10 and D441-5).",
+    ),
+    "no_discount": ("Pas d'escompte pour paiement anticipé.", "No discount for early payment."),
+    "vat_on_debits": (
+        "Option pour le paiement de la taxe d'après les débits.",
+        "VAT is paid on an accrual basis (option for payment on debits).",
+    ),
+    "operation_goods": ("Opération : livraison de biens.", "Operation: supply of goods."),
+    "operation_services": ("Opération : prestation de services.", "Operation: supply of services."),
+    "operation_mixed": (
+        "Opération : livraison de biens et prestation de services.",
+        "Operation: supply of goods and services.",
+    ),
+    "capital": ("au capital de {capital}", "with a share capital of {capital}"),
+    "rcs": ("RCS {city} {siren}", "RCS {city} {siren}"),
+    "siret": ("SIRET {siret}", "SIRET {siret}"),
+}
+
+
+def label(key: str, locale: str, **params: str) -> str:
+    fr, en = _LABELS[key]
+    text = en if locale == "en" else fr
+    return text.format(**params) if params else text
