@@ -101,7 +101,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "La remise dépasse le montant de la ligne.",
         "The discount exceeds the line amount.",
     ),
-    "text_too_long": ("Texte trop long (au plus {limit} caractères).", "Text too long (at most {limit} characters)."),
+    "text_too_long": (
+        "Texte trop long (au plus {limit} caractères).",
+        "Text too long (at most {limit} characters).",
+    ),
     "bad_siren": ("SIREN invalide (9 chiffres, clé de contrôle).", "Invalid SIREN (9 digits, check digit)."),
     "bad_vat_id": ("Numéro de TVA intracommunautaire invalide.", "Invalid EU VAT identification number."),
     "vat_id_siren_mismatch": (
@@ -149,6 +152,23 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "mixed_in_group": (
         "Les lignes d'un même document doivent avoir le même {what} que la ligne {first_row}.",
         "Rows of one document must share the same {what} as row {first_row}.",
+    ),
+    "origin_on_invoice": (
+        "Facture d'origine indiquée sur une ligne de facture : pour un avoir, écrivez « avoir » dans la "
+        "colonne type ; sinon videz cette cellule.",
+        'Corrected invoice given on an invoice row: for a credit note write "avoir" in the type column; '
+        "otherwise empty this cell.",
+    ),
+    "too_many_lines": (
+        "Ce document aurait {count} lignes : c'est trop pour une seule facture ; répartissez les lignes "
+        "sur plusieurs références de commande.",
+        "This document would have {count} lines: too many for one invoice; spread the rows over several "
+        "order references.",
+    ),
+    "too_many_problems": (
+        "Trop d'erreurs : seules les {limit} premières sont listées. Corrigez-les et déposez à nouveau "
+        "le fichier.",
+        "Too many problems: only the first {limit} are listed. Fix them and upload the file again.",
     ),
 }
 

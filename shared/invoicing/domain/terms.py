@@ -15,11 +15,22 @@ LEGAL_MAX_END_OF_MONTH_DAYS = 45
 RECOVERY_FEE_EUR = Decimal("40")
 
 _TERMS_RE = re.compile(
-    r"^\s*(?P<days>\d{1,3})\s*(?:j|jours?|days?|d)?\s*(?P<eom>fin\s+de\s+mois|fdm|end\s+of\s+month|eom)?\s*(?:net)?\s*$",
+    r"^\s*(?:à\s+|a\s+)?(?P<days>\d{1,3})\s*(?:j|jours?|days?|d)?\s*(?:nets?)?\s*"
+    r"(?P<eom>fin\s+de\s+mois|fdm|end\s+of\s+month|eom)?\s*(?:nets?)?\s*$",
     re.IGNORECASE,
 )
-_ON_RECEIPT = {"comptant", "à réception", "a reception", "réception", "reception", "immédiat", "immediate",
-               "on receipt", "due on receipt", "0"}
+_ON_RECEIPT = {
+    "comptant",
+    "à réception",
+    "a reception",
+    "réception",
+    "reception",
+    "immédiat",
+    "immediate",
+    "on receipt",
+    "due on receipt",
+    "0",
+}
 
 
 def end_of_month(day: date) -> date:

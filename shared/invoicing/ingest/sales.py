@@ -1,0 +1,324 @@
+"""A sales (or timesheet) table to invoice and credit-note drafts, all or nothing.
+
+Every row is checked and every problem collected before anything is built: one mistake anywhere
+rejects the whole file, with a report naming each row, column, value and reason
+(DESIGN.md, invariant 5). Then rows become documents:
+
+- invoice rows of one client with an order reference: one invoice per (client, order reference);
+- invoice rows without one: one invoice per client per calendar month of the row's date;
+- credit-note rows (type "avoir"): one credit note per (client, corrected invoice).
+
+Each draft carries a ``Source`` whose group key is deterministic (``C001|380|order:BC-114``,
+``C001|380|month:2026-11``, ``C001|381|corrects:FA2026-00012``), so the same file always yields
+the same invoice ids and a redelivered file creates nothing new.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import TypeVar
+
+from invoicing.domain.invoice import Discount, DocumentType, Draft, InvoiceReference, Line, Source
+from invoicing.domain.money import money_str, round_money
+from invoicing.domain.parties import Client, Seller
+from invoicing.domain.problems import InputRejected, Problem
+from invoicing.domain.vat import VatTreatment
+from invoicing.ingest.columns import SALES_FIELDS, ColumnMap, match_columns
+from invoicing.ingest.table import ProblemList, Table, by_row
+from invoicing.ingest.values import (
+    Cell,
+    parse_date,
+    parse_discount,
+    parse_document_type,
+    parse_quantity,
+    parse_text,
+    parse_unit_price,
+    parse_vat,
+)
+
+T = TypeVar("T")
+
+DESCRIPTION_LIMIT = 500
+ORDER_REF_LIMIT = 100
+UNIT_LIMIT = 30
+INVOICE_NUMBER_LIMIT = 100
+REASON_LIMIT = 500
+DEFAULT_UNIT = "u"
+
+
+@dataclass(frozen=True)
+class InvoiceLookup:
+    """What the ingest needs to know about an issued invoice a credit note corrects."""
+
+    number: str
+    client_ref: str
+    issue_date: date
+    #: TTC still creditable: the invoice total minus the credit notes already issued against it.
+    creditable: Decimal
+
+
+@dataclass(frozen=True)
+class _SalesRow:
+    number: int
+    client: Client
+    day: date
+    line: Line
+    document_type: DocumentType
+    order_ref: str | None
+    invoice_number: str | None
+    reason: str | None
+
+    @property
+    def group(self) -> str:
+        prefix = f"{self.client.ref}|{self.document_type.value}"
+        if self.document_type is DocumentType.CREDIT_NOTE:
+            return f"{prefix}|corrects:{self.invoice_number}"
+        if self.order_ref:
+            return f"{prefix}|order:{self.order_ref}"
+        return f"{prefix}|month:{self.day:%Y-%m}"
+
+
+def client_index(clients: Mapping[str, Client]) -> dict[str, Client]:
+    """Clients by reference folded for matching: stripped, case-insensitive."""
+    index: dict[str, Client] = {}
+    for client in clients.values():
+        index.setdefault(client.ref.strip().casefold(), client)
+    return index
+
+
+def parse_sales(
+    table: Table,
+    *,
+    clients: Mapping[str, Client],
+    seller: Seller,
+    file_key: str,
+    file_sha256: str,
+    find_invoice: Callable[[str], InvoiceLookup | None] = lambda number: None,
+) -> tuple[Draft, ...]:
+    """Validate the whole table, then group its rows into drafts.
+
+    Raises ``InputRejected`` with every problem found (at most ``MAX_PROBLEMS``); nothing is
+    returned partially. Drafts come in the order of their first row; lines keep file order.
+    """
+    columns = match_columns(table.headers, SALES_FIELDS)
+    index = client_index(clients)
+    problems = ProblemList()
+    parsed: list[_SalesRow] = []
+    for row in table.rows:
+        if problems.full:
+            break
+        result = _parse_row(row.number, row.cells, columns, index, seller, problems)
+        if result is not None:
+            parsed.append(result)
+
+    # Group-level checks run on the valid rows only. Lines are never negative, so a credit note
+    # found to exceed its invoice with some rows missing exceeds it with all of them too.
+    groups: dict[str, list[_SalesRow]] = {}
+    for item in parsed:
+        groups.setdefault(item.group, []).append(item)
+
+    drafts: list[Draft] = []
+    lookups: dict[str, InvoiceLookup | None] = {}
+    for key, rows in groups.items():
+        if problems.full:
+            break
+        found: list[Problem] = []
+        draft = _draft(key, rows, columns, file_key, file_sha256, find_invoice, lookups, found)
+        for problem in found:
+            problems.add(problem)
+        if draft is not None:
+            drafts.append(draft)
+    if problems:
+        raise InputRejected(sorted(problems, key=by_row))
+    return tuple(drafts)
+
+
+def _cell(columns: ColumnMap, cells: tuple[str, ...], row: int, name: str) -> Cell:
+    return Cell(columns.get(cells, name), row, columns.header(name))
+
+
+def _parse_row(
+    number: int,
+    cells: tuple[str, ...],
+    columns: ColumnMap,
+    clients: Mapping[str, Client],
+    seller: Seller,
+    problems: ProblemList,
+) -> _SalesRow | None:
+    """Check every cell of one row; return its parsed form (None when any cell is wrong)."""
+
+    def cell(name: str) -> Cell:
+        return _cell(columns, cells, number, name)
+
+    found: list[Problem] = []  # this row's problems
+
+    def value(result: T | Problem) -> T | None:
+        if isinstance(result, Problem):
+            found.append(result)
+            return None
+        return result
+
+    client_cell = cell("client")
+    client = None
+    if client_cell.blank:
+        found.append(client_cell.problem("required"))
+    else:
+        client = clients.get(client_cell.raw.strip().casefold())
+        if client is None:
+            found.append(client_cell.problem("unknown_client"))
+    day = value(parse_date(cell("date")))
+    description = value(parse_text(cell("description"), limit=DESCRIPTION_LIMIT, required=True))
+    quantity = value(parse_quantity(cell("quantite")))
+    unit = value(parse_text(cell("unite"), limit=UNIT_LIMIT)) or DEFAULT_UNIT
+    unit_price = value(parse_unit_price(cell("prix_unitaire_ht")))
+    vat: VatTreatment | None = value(parse_vat(cell("tva"), cell("exoneration"), seller.vat_regime))
+    order_ref = value(parse_text(cell("reference_commande"), limit=ORDER_REF_LIMIT))
+    discount_cell = cell("remise")
+    discount: Discount | None = value(parse_discount(discount_cell))
+    document_type = value(parse_document_type(cell("type")))
+    origin_cell = cell("facture_origine")
+    invoice_number = value(parse_text(origin_cell, limit=INVOICE_NUMBER_LIMIT))
+    reason = value(parse_text(cell("motif"), limit=REASON_LIMIT))
+    if document_type is DocumentType.CREDIT_NOTE and invoice_number is None:
+        found.append(origin_cell.problem("credit_note_needs_invoice"))
+    if document_type is DocumentType.INVOICE and invoice_number is not None:
+        found.append(origin_cell.problem("origin_on_invoice"))
+    if discount is not None and quantity is not None and unit_price is not None:
+        gross = round_money(quantity * unit_price)  # as Line.gross_amount computes it
+        if discount.amount_for(gross) > gross:
+            found.append(discount_cell.problem("discount_too_large"))
+            discount = None
+    if found:
+        for problem in found:
+            problems.add(problem)
+        return None
+    # Every value below was read without a problem, so none is None.
+    assert client is not None
+    assert day is not None
+    assert description is not None
+    assert quantity is not None
+    assert unit_price is not None
+    assert vat is not None
+    assert document_type is not None
+    line = Line(
+        description=description,
+        quantity=quantity,
+        unit=unit,
+        unit_price=unit_price,
+        vat=vat,
+        discount=discount,
+        service_date=day,
+        source_row=number,
+    )
+    return _SalesRow(number, client, day, line, document_type, order_ref, invoice_number, reason)
+
+
+def _draft(
+    key: str,
+    rows: list[_SalesRow],
+    columns: ColumnMap,
+    file_key: str,
+    file_sha256: str,
+    find_invoice: Callable[[str], InvoiceLookup | None],
+    lookups: dict[str, InvoiceLookup | None],
+    found: list[Problem],
+) -> Draft | None:
+    """Build the draft of one group; document-level problems (credit notes) go to ``found``."""
+    first = rows[0]
+    source = Source(file_key, file_sha256, key)
+    days = [r.day for r in rows]
+    order_refs = [(r.number, r.order_ref) for r in rows if r.order_ref]
+    if first.document_type is DocumentType.INVOICE:
+        return Draft(
+            document_type=DocumentType.INVOICE,
+            buyer=first.client,
+            lines=tuple(r.line for r in rows),
+            period_start=min(days),
+            period_end=max(days),
+            order_ref=first.order_ref,
+            source=source,
+        )
+
+    # A credit note: one reason and one order reference for the document, a known invoice of
+    # this client, and no more than what remains creditable on it.
+    origin_header = columns.header("facture_origine")
+    number = first.invoice_number
+    assert number is not None
+    reasons = [(r.number, r.reason) for r in rows if r.reason]
+    if not reasons:
+        found.append(Problem("required", row=first.number, column=columns.header("motif"), value=""))
+    for row_number, reason in reasons[1:]:
+        if reason != reasons[0][1]:
+            found.append(
+                Problem(
+                    "mixed_in_group",
+                    row=row_number,
+                    column=columns.header("motif"),
+                    value=reason,
+                    params={"what": columns.header("motif"), "first_row": reasons[0][0]},
+                )
+            )
+    for row_number, order_ref in order_refs[1:]:
+        if order_ref != order_refs[0][1]:
+            found.append(
+                Problem(
+                    "mixed_in_group",
+                    row=row_number,
+                    column=columns.header("reference_commande"),
+                    value=order_ref,
+                    params={"what": columns.header("reference_commande"), "first_row": order_refs[0][0]},
+                )
+            )
+    if number not in lookups:
+        lookups[number] = find_invoice(number)
+    lookup = lookups[number]
+    if lookup is None:
+        params: dict[str, object] = {"number": number}
+        found.append(
+            Problem("unknown_invoice", row=first.number, column=origin_header, value=number, params=params)
+        )
+        return None
+    if lookup.client_ref.strip().casefold() != first.client.ref.strip().casefold():
+        found.append(
+            Problem(
+                "credit_note_other_client",
+                row=first.number,
+                column=origin_header,
+                value=number,
+                params={"number": lookup.number, "owner": lookup.client_ref},
+            )
+        )
+        return None
+    if found:
+        return None
+    draft = Draft(
+        document_type=DocumentType.CREDIT_NOTE,
+        buyer=first.client,
+        lines=tuple(r.line for r in rows),
+        period_start=min(days),
+        period_end=max(days),
+        order_ref=order_refs[0][1] if order_refs else None,
+        corrects=InvoiceReference(lookup.number, lookup.issue_date),
+        credit_reason=reasons[0][1],
+        source=source,
+    )
+    credit = draft.totals().grand_total
+    if credit > lookup.creditable:
+        found.append(
+            Problem(
+                "credit_exceeds_invoice",
+                row=first.number,
+                column=origin_header,
+                value=number,
+                params={
+                    "credit": money_str(credit),
+                    "number": lookup.number,
+                    "remaining": money_str(lookup.creditable),
+                },
+            )
+        )
+        return None
+    return draft
