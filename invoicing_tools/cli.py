@@ -72,10 +72,11 @@ def _local(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     """Read an export with the same code as the generate function, without any AWS."""
+    from invoicing.business import Business
     from invoicing.ingest.clients import parse_clients
     from invoicing.ingest.sales import parse_sales
     from invoicing.ingest.table import read_table
-    from invoicing.settings import Business, SettingsError
+    from invoicing.settings import SettingsError
 
     from invoicing_tools.local_aws.samconfig import environments
     from invoicing_tools.local_aws.stack import LocalStack

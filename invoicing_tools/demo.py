@@ -3,8 +3,8 @@
 For every folder of ``samples/`` that has an environment of the same name in samconfig.toml:
 deploy that business's stack from template.yaml into moto, drop its clients file, then its
 sales export, let the event source mappings run the functions, and copy out what was made.
-Then show what a mistake looks like (a file with errors is refused whole, with a report and
-an alert) and that dropping the same export twice creates nothing new.
+A sample export with mistakes shows what a refusal looks like (the file is refused whole, with
+a report and an alert); dropping the same export twice shows that nothing is issued twice.
 
 Output (DESIGN.md contract): ``out/demo/invoices/`` (PDF, XML when Factur-X is on),
 ``out/demo/reports/`` (summaries and error reports), ``out/demo/alerts/`` (operator alerts),
@@ -32,7 +32,6 @@ from invoicing_tools.local_aws.server import REGION, LocalAws
 from invoicing_tools.local_aws.stack import PROJECT, LocalStack
 
 SAMPLES = PROJECT / "samples"
-REJECTED_SAMPLE = SAMPLES / "rejected" / "ventes-erreurs.csv"
 
 
 @dataclass
@@ -101,19 +100,15 @@ def run(out: Path = PROJECT / "out" / "demo") -> dict[str, Any]:
             for path in sorted(folder.glob("ventes-*")):
                 _drop(business, path, f"incoming/{path.name}")
                 business.files.append((path.name, _outcome(business, path.name)))
-        if runs and REJECTED_SAMPLE.exists():
-            first = runs[0]
-            _drop(first, REJECTED_SAMPLE, f"incoming/{REJECTED_SAMPLE.name}")
-            first.files.append((REJECTED_SAMPLE.name, _outcome(first, REJECTED_SAMPLE.name)))
-            # The same export dropped a second time, under another name: nothing new is issued.
-            again = sorted((SAMPLES / first.environment.name).glob("ventes-*"))
-            if again:
-                before = sum(1 for _ in InvoiceRepository(_resources(first.stack)).all())
-                copy_name = f"copie-{again[0].name}"
-                _drop(first, again[0], f"incoming/{copy_name}")
-                after = sum(1 for _ in InvoiceRepository(_resources(first.stack)).all())
-                first.files.append(
-                    (copy_name, f"même contenu déposé deux fois : {after - before} nouvelle facture")
+            # The first export dropped a second time, under another name: nothing is issued twice.
+            first_export = min(folder.glob("ventes-*"), default=None)
+            if first_export is not None:
+                before = sum(1 for _ in InvoiceRepository(_resources(stack)).all())
+                copy_name = f"copie-{first_export.name}"
+                _drop(business, first_export, f"incoming/{copy_name}")
+                after = sum(1 for _ in InvoiceRepository(_resources(stack)).all())
+                business.files.append(
+                    (copy_name, f"même contenu déposé une 2e fois : {after - before} facture créée")
                 )
         summary = _collect(runs, out)
     finally:

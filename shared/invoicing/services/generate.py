@@ -25,6 +25,7 @@ from invoicing.adapters.clients import ClientRepository
 from invoicing.adapters.documents import DocumentStore
 from invoicing.adapters.invoices import DocumentTooLarge, InvoiceRepository, StoredInvoice, encode_document
 from invoicing.adapters.messaging import Alerts, SendQueue
+from invoicing.business import Business
 from invoicing.documents.render import Rendered, render
 from invoicing.domain.invoice import DocumentType, Draft, Invoice, issue
 from invoicing.domain.problems import InputRejected, Problem
@@ -33,7 +34,7 @@ from invoicing.ingest.report import problems_csv
 from invoicing.ingest.sales import InvoiceLookup, parse_sales
 from invoicing.ingest.table import read_table
 from invoicing.services.clock import today
-from invoicing.settings import Business, Resources
+from invoicing.settings import Resources
 
 #: How many problems the operator's alert quotes; the report has them all.
 ALERT_PROBLEMS = 15
