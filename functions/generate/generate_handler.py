@@ -49,6 +49,7 @@ def record_handler(record: SQSRecord) -> None:
                 "report": outcome.report_key,
             },
         )
+        metrics.add_metric(name="FilesProcessed", unit=MetricUnit.Count, value=1)
         if outcome.kind == "rejected":
             metrics.add_metric(name="FilesRejected", unit=MetricUnit.Count, value=1)
         created = sum(1 for item in outcome.issued if item.created)

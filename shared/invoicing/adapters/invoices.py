@@ -16,6 +16,7 @@ A gap is impossible because the counter only moves together with an invoice.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import time
@@ -82,7 +83,7 @@ class InvoiceRepository:
         self,
         resources: Resources,
         *,
-        max_attempts: int = 60,
+        max_attempts: int = 250,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -153,8 +154,8 @@ class InvoiceRepository:
             return existing
         series = numbering.series(issue_date)
         day = issue_date.isoformat()
+        counter = self._counter(series)
         for attempt in range(self._max_attempts):
-            counter = self._counter(series)
             last = int(counter.last) if counter is not None else 0
             if counter is not None and counter.last_issue_date and counter.last_issue_date > day:
                 raise ChronologyError(
@@ -170,8 +171,11 @@ class InvoiceRepository:
                 invoice_id=invoice_id,
             )
             record = self._record(invoice, series)
+            # The same token for the same attempt: if the SDK retries a request whose first try
+            # committed (a lost response), DynamoDB answers success instead of a cancellation.
+            token = hashlib.sha256(f"{invoice_id}|{number}".encode()).hexdigest()[:36]
             try:
-                with TransactWrite(connection=self._connection) as tx:
+                with TransactWrite(connection=self._connection, client_request_token=token) as tx:
                     self._advance(tx, counter, series, last, day)
                     tx.save(
                         self._Sequence(f"number#{number}", invoice_id=invoice_id),
@@ -182,12 +186,19 @@ class InvoiceRepository:
                         self._credit(tx, draft.corrects.number, invoice)
                 return self._stored(record, created=True)
             except TransactWriteError:
+                # Issued already: by a duplicate delivery running at the same time, or by this
+                # very attempt when only its response was lost.
                 existing = self.get(invoice_id)
                 if existing is not None:
                     return existing
-                self._check_claim(number, invoice_id, series, last)
-                # Lost the race for this number: back off a little, with jitter, and retry.
-                self._sleep(min(0.2, 0.005 * (attempt + 1)) * (0.5 + random.random()))  # noqa: S311
+                fresh = self._counter(series)
+                if fresh is not None and counter is not None and int(fresh.last) == last:
+                    # The counter did not move, so we did not lose a race for it.
+                    self._check_claim(number, invoice_id, series, last)
+                counter = fresh
+                # Lost the race for this number. Full jitter with a short cap: a long backoff for
+                # losers only would let the winners, who come straight back, starve them.
+                self._sleep(random.uniform(0, min(0.05, 0.002 * 2 ** min(attempt, 5))))  # noqa: S311
         raise RuntimeError(f"could not allocate a number in {series} after {self._max_attempts} attempts")
 
     def _counter(self, series: str):
@@ -212,8 +223,7 @@ class InvoiceRepository:
             claim = self._Sequence.get(f"number#{number}", consistent_read=True)
         except DoesNotExist:
             return
-        counter = self._counter(series)
-        if claim.invoice_id != invoice_id and counter is not None and int(counter.last) == last:
+        if claim.invoice_id != invoice_id:
             raise NumberingConflict(
                 f"{number} is held by {claim.invoice_id} although series {series} stands at {last}: "
                 "was the numbering pattern changed to one that repeats earlier numbers?"

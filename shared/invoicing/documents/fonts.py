@@ -190,7 +190,9 @@ class InvoiceOutputProducer(OutputProducer):
     def _add_fonts(self, *args, **kwargs):
         prepared = prepared_fonts()
         fonts = sorted(self.fpdf.fonts.values(), key=lambda f: f.i)
-        if not all(isinstance(f, TTFFont) and f.fontkey in prepared for f in fonts):
+        if not getattr(self.fpdf, "uses_prepared_fonts", False) or not all(
+            isinstance(f, TTFFont) and f.fontkey in prepared for f in fonts
+        ):
             return super()._add_fonts(*args, **kwargs)
         objects = {}
         for font in fonts:

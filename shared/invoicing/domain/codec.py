@@ -221,7 +221,9 @@ def draft_from_dict(d: dict[str, Any]) -> Draft:
         order_ref=d.get("order_ref"),
         adjustments=tuple(adjustment_from_dict(x) for x in d.get("adjustments") or ()),
         corrects=(
-            InvoiceReference(corrects["number"], date.fromisoformat(corrects["issue_date"])) if corrects else None
+            InvoiceReference(corrects["number"], date.fromisoformat(corrects["issue_date"]))
+            if corrects
+            else None
         ),
         credit_reason=d.get("credit_reason"),
         source=Source(source["file_key"], source["file_sha256"], source["group"]) if source else None,

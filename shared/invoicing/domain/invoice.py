@@ -93,6 +93,8 @@ class Line:
     source_row: int | None = None
 
     def __post_init__(self) -> None:
+        if not isinstance(self.quantity, Decimal) or not isinstance(self.unit_price, Decimal):
+            raise TypeError("quantity and unit price must be Decimal")
         if self.quantity <= 0:
             raise ValueError("line quantity must be positive")
         if self.unit_price < 0:

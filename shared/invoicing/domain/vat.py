@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+from invoicing.domain.money import to_decimal
+
 
 class VatCategory(StrEnum):
     STANDARD = "S"
@@ -96,8 +98,8 @@ class VatTreatment:
                 raise ValueError(f"category {self.category} needs its exemption reason")
 
     @classmethod
-    def standard(cls, rate: Decimal) -> VatTreatment:
-        return cls(VatCategory.STANDARD, Decimal(rate))
+    def standard(cls, rate: Decimal | str) -> VatTreatment:
+        return cls(VatCategory.STANDARD, to_decimal(rate))
 
     @classmethod
     def exempt(cls, key: str) -> VatTreatment:
