@@ -77,7 +77,6 @@ def _check(args: argparse.Namespace) -> int:
     from invoicing.ingest.sales import parse_sales
     from invoicing.ingest.table import read_table
     from invoicing.settings import SettingsError
-
     from invoicing_tools.local_aws.samconfig import environments
     from invoicing_tools.local_aws.stack import LocalStack
 
@@ -135,6 +134,7 @@ def _check(args: argparse.Namespace) -> int:
 
 def _invoices(args: argparse.Namespace) -> int:
     import boto3
+
     from invoicing.adapters.invoices import InvoiceRepository
     from invoicing.settings import Resources
 

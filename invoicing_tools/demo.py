@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+
 from invoicing.adapters.invoices import InvoiceRepository
 from invoicing.documents import format as fmt
 from invoicing.settings import Resources
-
 from invoicing_tools.local_aws.runtime import LocalRuntime
 from invoicing_tools.local_aws.samconfig import Environment, environments
 from invoicing_tools.local_aws.server import REGION, LocalAws

@@ -24,11 +24,12 @@ import io
 from datetime import date
 from pathlib import Path
 
-from invoicing.domain import identifiers
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from stdnum import luhn
 from stdnum.iso7064 import mod_11_10
+
+from invoicing.domain import identifiers
 
 HERE = Path(__file__).resolve().parent
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from invoicing.adapters.invoices import InvoiceRepository
 from invoicing.services.clock import today
 from invoicing.settings import Resources

@@ -100,8 +100,8 @@ def test_clients_file_updates_existing_clients(runtime, bucket, resources, with_
 
     bucket.put(
         "incoming/clients/mise-a-jour.csv",
-        "reference;nom;adresse;code_postal;ville;email\nC003;Hélène Garnier-Bézier;5 chemin des Frênes;74000;Annecy;"
-        "h.garnier@courriel.example\n",
+        "reference;nom;adresse;code_postal;ville;email\n"
+        "C003;Hélène Garnier-Bézier;5 chemin des Frênes;74000;Annecy;h.garnier@courriel.example\n",
     )
     runtime.run_until_idle()
     clients = ClientRepository(resources).all()

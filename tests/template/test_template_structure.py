@@ -915,7 +915,6 @@ def test_samconfig_environment_satisfies_the_template_parameters(template, env):
 def test_samconfig_identity_is_accepted_by_the_functions(template, env):
     """The example identities pass the checks the functions run at start (SIRET, VAT key, IBAN...)."""
     from invoicing.business import Business
-
     from invoicing_tools.local_aws.stack import LocalStack
 
     overrides = parameter_overrides(samconfig_environments()[env])

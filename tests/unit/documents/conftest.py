@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from documents_helpers import COMPANY, ENGLISH, PERSON, exempt, line, make_invoice
+
 from invoicing.documents.pdf import render_pdf
 from invoicing.domain.invoice import AllowanceCharge, Discount, DocumentType, Invoice, InvoiceReference
 from invoicing.domain.parties import Client

@@ -8,6 +8,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 import pdfplumber
+
 from invoicing.domain.invoice import DocumentType, Draft, Invoice, Line, issue
 from invoicing.domain.parties import Address, Client, Locale, Seller
 from invoicing.domain.terms import LatePenalty, PaymentTerms

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from documents_helpers import en_money, fr_amount, fr_money
+
 from invoicing.documents import format as fmt
 
 NNBSP, NBSP = "\u202f", "\u00a0"

@@ -24,6 +24,7 @@ from documents_helpers import (
     page_texts,
     spaced,
 )
+
 from invoicing.documents import format as fmt
 from invoicing.documents.fonts import CHARSET, InvoicePDF, attach_prepared_fonts
 from invoicing.documents.labels import _LABELS

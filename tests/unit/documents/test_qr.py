@@ -7,9 +7,10 @@ from decimal import Decimal
 import pytest
 import segno
 from documents_helpers import SELLER, black_rects
+from segno import helpers
+
 from invoicing.documents.qr import FIXED_MASK, Symbol, epc_payload, epc_symbol
 from invoicing.domain.invoice import Invoice
-from segno import helpers
 
 PAYMENTS = [
     {

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+
 from invoicing.domain.parties import Address, Client, Locale, Seller
 from invoicing.domain.terms import LatePenalty, PaymentTerms
 

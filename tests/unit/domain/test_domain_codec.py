@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from domain_helpers import draft_for, std_line
+
 from invoicing.domain.codec import invoice_from_dict, invoice_to_dict
 from invoicing.domain.invoice import (
     AllowanceCharge,

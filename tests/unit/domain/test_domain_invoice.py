@@ -9,6 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from domain_helpers import draft_for, std_line
+
 from invoicing.domain.invoice import (
     TRANSITIONS,
     AllowanceCharge,

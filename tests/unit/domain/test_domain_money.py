@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+
 from invoicing.domain.money import CENT, money_str, percent_of, round_money, to_decimal
 
 

@@ -6,6 +6,7 @@ import re
 from datetime import date
 
 import pytest
+
 from invoicing.domain.numbering import NumberingPattern
 
 #: BR-FR-01/02, restated here: at most 35 letters, digits or + - _ /.

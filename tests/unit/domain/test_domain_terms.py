@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+
 from invoicing.domain.terms import LatePenalty, PaymentTerms
 
 

@@ -10,6 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from domain_helpers import std_line
+
 from invoicing.domain.invoice import AllowanceCharge, Discount, Line, compute_totals
 from invoicing.domain.vat import EXEMPTIONS, FRENCH_RATES, VatCategory, VatTreatment
 

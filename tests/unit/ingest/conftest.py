@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from invoicing.domain.parties import Address, Client, Locale, Seller, VatRegime
 from invoicing.domain.terms import PaymentTerms
 

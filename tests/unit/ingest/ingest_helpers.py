@@ -6,9 +6,10 @@ import io
 from collections.abc import Callable, Sequence
 
 import pytest
+from openpyxl import Workbook
+
 from invoicing.domain.problems import InputRejected, Problem
 from invoicing.ingest.table import Table, read_table
-from openpyxl import Workbook
 
 MAX_BYTES = 1_000_000
 MAX_ROWS = 5_000

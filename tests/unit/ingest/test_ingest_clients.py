@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from ingest_helpers import codes, rejected, table_from, xlsx_bytes
+
 from invoicing.domain.parties import Address, Client, Locale
 from invoicing.domain.problems import Problem
 from invoicing.domain.terms import PaymentTerms

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from ingest_helpers import codes, rejected
+
 from invoicing.ingest.columns import CLIENT_FIELDS, SALES_FIELDS, match_columns, normalise
 
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from ingest_helpers import codes, rejected, sales_csv, table_from
+
 from invoicing.domain.invoice import Discount, DocumentType, InvoiceReference
 from invoicing.domain.parties import Client, Seller
 from invoicing.domain.problems import Problem

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from ingest_helpers import rejected
+
 from invoicing.business import Business
 from invoicing.domain.invoice import Discount, Draft
 from invoicing.domain.parties import Client, Locale
@@ -17,7 +18,6 @@ from invoicing.ingest.clients import parse_clients
 from invoicing.ingest.report import problems_csv
 from invoicing.ingest.sales import parse_sales
 from invoicing.ingest.table import read_table
-
 from invoicing_tools.local_aws.samconfig import environments
 from invoicing_tools.local_aws.stack import LocalStack
 

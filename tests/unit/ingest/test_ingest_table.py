@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 import pytest
 from ingest_helpers import codes, rejected, table_from, xlsx_bytes
+
 from invoicing.ingest.table import detect_delimiter
 
 # ------------------------------------------------------------------------------------- CSV

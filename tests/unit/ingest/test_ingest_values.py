@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+
 from invoicing.domain.invoice import Discount, DocumentType
 from invoicing.domain.parties import Locale, VatRegime
 from invoicing.domain.problems import Problem
