@@ -39,7 +39,7 @@ def _response(status: int, body: dict[str, Any]) -> dict[str, Any]:
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = LambdaFunctionUrlEvent(event)
-    if request.request_context.http_method != "POST":
+    if request.request_context.http.method != "POST":
         return _response(405, {"error": "method not allowed"})
     signature = request.headers.get("stripe-signature")
     if not signature:

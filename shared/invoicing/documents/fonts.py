@@ -165,6 +165,19 @@ def attach_prepared_fonts(pdf: InvoicePDF) -> None:
     pdf.uses_prepared_fonts = True
 
 
+@cache
+def _drawable() -> frozenset[int]:
+    """Code points every face can draw (the full fonts, not only the prepared set)."""
+    faces = [set(ttLib.TTFont(FONT_DIR / name, lazy=True).getBestCmap()) for name in FACES.values()]
+    return frozenset(set.intersection(*faces))
+
+
+def undrawable(text: str) -> str:
+    """The characters of ``text`` our fonts cannot draw (they would vanish from the PDF)."""
+    drawable = _drawable()
+    return "".join(dict.fromkeys(c for c in text if ord(c) not in drawable and not c.isspace()))
+
+
 def attach_full_fonts(pdf: InvoicePDF) -> None:
     """fpdf2's standard path: parse the whole font and subset it at output."""
     for style, name in FACES.items():

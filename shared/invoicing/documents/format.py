@@ -14,6 +14,8 @@ from babel import Locale
 from babel.dates import format_date
 from babel.numbers import parse_pattern
 
+from invoicing.domain.money import round_money
+
 _BABEL_LOCALES = {"fr": "fr_FR", "en": "en_GB"}
 
 
@@ -28,14 +30,14 @@ def _pattern(spec: str):
 
 
 def money(amount: Decimal, locale: str) -> str:
-    """``1 234,50 €`` (fr) or ``€1,234.50`` (en)."""
+    """``1 234,50 €`` (fr) or ``€1,234.50`` (en), rounded half-up like every amount."""
     loc = _locale(locale)
-    return loc.currency_formats["standard"].apply(amount, loc, currency="EUR")
+    return loc.currency_formats["standard"].apply(round_money(amount), loc, currency="EUR")
 
 
 def amount(value: Decimal, locale: str) -> str:
     """Two decimals, grouped, no currency sign: ``1 234,50``."""
-    return _pattern("#,##0.00").apply(value, _locale(locale))
+    return _pattern("#,##0.00").apply(round_money(value), _locale(locale))
 
 
 def unit_price(value: Decimal, locale: str) -> str:
@@ -50,7 +52,7 @@ def quantity(value: Decimal, locale: str) -> str:
 
 def percent(rate: Decimal, locale: str) -> str:
     """``20 %``, ``5,5 %`` (French puts a narrow no-break space before %), ``5.5%`` in English."""
-    number = _pattern("#,##0.##").apply(rate, _locale(locale))
+    number = _pattern("#,##0.####").apply(rate, _locale(locale))
     return f"{number}%" if locale == "en" else f"{number}\u202f%"
 
 

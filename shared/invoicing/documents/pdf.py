@@ -247,7 +247,7 @@ def _parties(pdf: InvoicePDF, invoice: Invoice, y: float) -> float:
         pdf.set_text_color(*MUTED)
         _cell(pdf, LEFT, row_y, 47, 5, label("reason", locale))
         pdf.set_text_color(*TEXT)
-        for part in _wrap(pdf, invoice.draft.credit_reason, 47):
+        for part in _wrap(pdf, invoice.draft.credit_reason, 50 - 2 * pdf.c_margin):
             _cell(pdf, LEFT + 47, row_y, 50, 5, part)
             row_y += 4.2
         row_y += 0.8
@@ -399,9 +399,10 @@ def _totals(pdf: InvoicePDF, invoice: Invoice, y: float) -> float:
             rows.append(
                 (f"{label('vat', locale)} {fmt.percent(b.vat.rate, locale)}", fmt.money(b.amount, locale))
             )
-    if not invoice.has_standard_vat:
-        rows.append((label("total_vat", locale), fmt.money(totals.vat_total, locale)))
-    needed = max(6 * len(rows) + 10, 6 + 5 * (summary_rows + 1) + 5 * len(mentions) + 4)
+    rows.append((label("total_vat", locale), fmt.money(totals.vat_total, locale)))
+    _font(pdf, 8, bold=True)
+    mention_lines = [part for mention in mentions for part in _wrap(pdf, mention, WIDTH - 2 * pdf.c_margin)]
+    needed = max(6 * len(rows) + 10, 6 + 5 * (summary_rows + 1) + 4) + 4.2 * len(mention_lines) + 2
     if y + needed > BOTTOM:
         y = _next_page(pdf, invoice)
 
@@ -434,11 +435,6 @@ def _totals(pdf: InvoicePDF, invoice: Invoice, y: float) -> float:
         sy += 5
     pdf.line(LEFT, sy, LEFT + sum(widths), sy)
     sy += 1.5
-    _font(pdf, 8, bold=True)
-    for mention in mentions:
-        for part in _wrap(pdf, mention, 96):
-            _cell(pdf, LEFT, sy, 96, 4.2, part)
-            sy += 4.2
 
     # Right: totals.
     tx, tw = LEFT + WIDTH - 74, 74.0
@@ -457,7 +453,14 @@ def _totals(pdf: InvoicePDF, invoice: Invoice, y: float) -> float:
     _cell(pdf, tx + tw - 36, ty + 2.2, 35, 6, fmt.money(totals.grand_total, locale), "R")
     pdf.set_text_color(*TEXT)
     ty += 9.5
-    return max(sy, ty)
+
+    # Exemption wording, full width under both blocks: the law wants it read as written.
+    y = max(sy, ty) + 1.5
+    _font(pdf, 8, bold=True)
+    for part in mention_lines:
+        _cell(pdf, LEFT, y, WIDTH, 4.2, part)
+        y += 4.2
+    return y
 
 
 def _payment(pdf: InvoicePDF, invoice: Invoice, y: float, keep_with: float) -> float:

@@ -129,8 +129,14 @@ class AllowanceCharge:
     reason_code: str | None = None
 
     def __post_init__(self) -> None:
-        if self.amount <= 0 or round_money(self.amount) != self.amount:
-            raise ValueError("allowance/charge amount must be positive, in cents")
+        if (
+            not isinstance(self.amount, Decimal)
+            or self.amount <= 0
+            or round_money(self.amount) != self.amount
+        ):
+            raise ValueError("allowance/charge amount must be positive, in cents, as a Decimal")
+        # Two places exactly, whatever the exponent given (10.000 -> 10.00), so totals keep two.
+        object.__setattr__(self, "amount", round_money(self.amount))
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,6 +238,9 @@ class Draft:
             raise ValueError("a credit note must reference the invoice it corrects")
         if self.document_type is DocumentType.INVOICE and self.corrects is not None:
             raise ValueError("only a credit note references a corrected invoice")
+        negative = [b for b in self.totals().breakdown if b.basis < 0]
+        if negative:
+            raise ValueError("allowances exceed the lines they apply to: a document cannot be negative")
 
     def totals(self) -> Totals:
         return compute_totals(self.lines, self.adjustments)

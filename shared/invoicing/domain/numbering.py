@@ -36,12 +36,10 @@ class NumberingPattern:
                 f"numbering pattern {self.template!r} restarts every year, so it must contain "
                 "{year} or {yy}, or numbers would repeat"
             )
-        sample = self.format(99999, date(2099, 12, 31))
-        if not _VALID_NUMBER.match(sample):
-            raise ValueError(
-                f"numbering pattern {self.template!r} gives {sample!r}: numbers must be at most "
-                "35 letters, digits or + - _ / (BR-FR-01, BR-FR-02)"
-            )
+        try:
+            self.format(99999, date(2099, 12, 31))
+        except ValueError as exc:
+            raise ValueError(f"numbering pattern {self.template!r}: {exc}") from exc
 
     def series(self, issued: date) -> str:
         """The counter a number is drawn from: one per pattern, and per year when it restarts."""
@@ -50,4 +48,10 @@ class NumberingPattern:
     def format(self, seq: int, issued: date) -> str:
         if seq < 1:
             raise ValueError("sequence values start at 1")
-        return self.template.format(seq=seq, year=issued.year, yy=f"{issued.year % 100:02d}")
+        number = self.template.format(seq=seq, year=issued.year, yy=f"{issued.year % 100:02d}")
+        if not _VALID_NUMBER.match(number):
+            raise ValueError(
+                f"number {number!r} breaks BR-FR-01/02 (35 letters, digits or + - _ / at most): the "
+                f"series {self.template!r} is exhausted; widen it or start a new pattern"
+            )
+        return number

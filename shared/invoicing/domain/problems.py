@@ -165,6 +165,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "This document would have {count} lines: too many for one invoice; spread the rows over several "
         "order references.",
     ),
+    "undrawable_characters": (
+        "Caractères impossibles à imprimer sur la facture : {chars} ; écrivez ce texte en caractères "
+        "latins (ou grecs, cyrilliques).",
+        "Characters that cannot be printed on the invoice: {chars}; write this text in Latin (or Greek, "
+        "Cyrillic) characters.",
+    ),
     "too_many_problems": (
         "Trop d'erreurs : seules les {limit} premières sont listées. Corrigez-les et déposez à nouveau "
         "le fichier.",

@@ -22,10 +22,12 @@ _TERMS_RE = re.compile(
 _ON_RECEIPT = {
     "comptant",
     "à réception",
+    "a réception",
     "a reception",
     "réception",
     "reception",
     "immédiat",
+    "immediat",
     "immediate",
     "on receipt",
     "due on receipt",
@@ -81,8 +83,10 @@ class PaymentTerms:
         return min(due, issued + timedelta(days=LEGAL_MAX_DAYS))
 
     def describe(self, locale: str) -> str:
-        if self.days == 0:
+        if self.days == 0 and not self.end_of_month:
             return "Payment on receipt" if locale == "en" else "Paiement à réception"
+        if self.days == 0:
+            return "End of month" if locale == "en" else "Fin de mois"
         if locale == "en":
             return f"{self.days} days" + (" end of month" if self.end_of_month else "")
         return f"{self.days} jours" + (" fin de mois" if self.end_of_month else "")
@@ -108,6 +112,8 @@ class LatePenalty:
             raise ValueError(f"unknown late penalty kind {self.kind!r}")
         if (self.kind == "fixed") != (self.rate is not None):
             raise ValueError("a fixed late penalty needs a rate, and only it")
+        if self.rate is not None and not (self.rate.is_finite() and 0 < self.rate <= 100):
+            raise ValueError(f"late penalty rate must be a yearly percentage above 0, not {self.rate}")
 
     @classmethod
     def parse(cls, text: str) -> LatePenalty:

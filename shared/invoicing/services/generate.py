@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -26,6 +26,7 @@ from invoicing.adapters.documents import DocumentStore
 from invoicing.adapters.invoices import DocumentTooLarge, InvoiceRepository, StoredInvoice, encode_document
 from invoicing.adapters.messaging import Alerts, SendQueue
 from invoicing.business import Business
+from invoicing.documents.fonts import undrawable
 from invoicing.documents.render import Rendered, render
 from invoicing.domain.invoice import DocumentType, Draft, Invoice, issue
 from invoicing.domain.problems import InputRejected, Problem
@@ -132,6 +133,11 @@ class Generator:
         try:
             table = self._table(key, data)
             clients = parse_clients(table, default_locale=self.business.default_locale)
+            _check_printable(
+                (None, "nom / adresse", text)
+                for client in clients
+                for text in (client.name, *client.address.lines, client.address.city)
+            )
         except InputRejected as rejected:
             return self._reject(key, rejected.problems)
         count = self.clients.upsert(clients, source_key=key)
@@ -153,6 +159,12 @@ class Generator:
                 find_invoice=self._lookup,
             )
             self._check_sizes(drafts)
+            _check_printable(
+                (line.source_row, "description", text)
+                for draft in drafts
+                for line in draft.lines
+                for text in (line.description, line.unit, draft.order_ref or "", draft.credit_reason or "")
+            )
         except InputRejected as rejected:
             return self._reject(key, rejected.problems)
         issued = [self._issue(draft) for draft in drafts]
@@ -275,6 +287,21 @@ class Generator:
             problems=tuple(problems),
             report_key=report,
         )
+
+
+def _check_printable(texts: Iterable[tuple[int | None, str, str]]) -> None:
+    """Refuse text our fonts cannot draw before anything is numbered: it would vanish."""
+    problems = []
+    for row, column, text in texts:
+        missing = undrawable(text)
+        if missing:
+            problems.append(
+                Problem(
+                    "undrawable_characters", row=row, column=column, value=text, params={"chars": missing}
+                )
+            )
+    if problems:
+        raise InputRejected(list(dict.fromkeys(problems)))
 
 
 def _alert_text(bucket: str, key: str, destination: str, report: str, problems: Sequence[Problem]) -> str:

@@ -30,11 +30,6 @@ def test_money_examples_written_out() -> None:
     assert fmt.money(Decimal("0"), "fr") == f"0,00{NBSP}€"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DOUBTFUL: babel rounds half-even, so an amount with more than two decimals prints 2,66 € where "
-    "the money policy (half-up) gives 2,67 €; only the callers' prior rounding keeps them consistent",
-)
 def test_money_formatting_rounds_half_up_like_the_money_policy() -> None:
     assert fmt.money(Decimal("2.665"), "fr") == f"2,67{NBSP}€"
 
@@ -101,10 +96,5 @@ def test_grouped_identifiers() -> None:
     assert fmt.siret("73282932000074") == "732 829 320 00074"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DOUBTFUL: percent() keeps two decimals (half-even) while a percentage discount may have more "
-    "(ingest accepts '12,345 %'), so the PDF prints a discount other than the one applied",
-)
 def test_percent_prints_a_discount_rate_as_given() -> None:
     assert fmt.percent(Decimal("12.345"), "fr") == f"12,345{NNBSP}%"

@@ -157,11 +157,6 @@ def test_one_page_business_invoice_has_every_mandatory_mention(
     assert EXEMPTIONS["export"].text_fr in text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DOUBTFUL: with standard VAT the totals block prints one 'TVA x %' row per rate but never the "
-    "total VAT to pay (BT-110, 'montant de la taxe à payer'); 'Total TVA' only appears when no standard VAT",
-)
 def test_total_vat_amount_is_printed_when_there_are_several_rates(
     business_invoice: Invoice, business_pdf: bytes
 ) -> None:

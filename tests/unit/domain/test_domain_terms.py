@@ -50,7 +50,6 @@ def test_parse_refuses_what_it_cannot_read(text: str) -> None:
         PaymentTerms.parse(text)
 
 
-@pytest.mark.xfail(strict=True, reason="DOUBTFUL: 'A réception' (capital A without accent) is refused")
 def test_parse_reads_a_reception_with_an_unaccented_capital() -> None:
     assert PaymentTerms.parse("A réception") == PaymentTerms(0)
 
@@ -149,9 +148,6 @@ def test_terms_out_of_range_are_refused(days: int) -> None:
         PaymentTerms(days)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="DOUBTFUL: PaymentTerms(0, end_of_month=True) describes itself as 'on receipt'"
-)
 def test_zero_days_end_of_month_is_not_described_as_on_receipt() -> None:
     terms = PaymentTerms(0, True)
     assert terms.due_date(date(2026, 11, 3)) == date(2026, 11, 30)
@@ -192,7 +188,6 @@ def test_late_penalty_invariants() -> None:
         LatePenalty("ecb+10", Decimal(10))
 
 
-@pytest.mark.xfail(strict=True, reason="DOUBTFUL: a negative or NaN fixed late-penalty rate is accepted")
 @pytest.mark.parametrize("text", ["-5", "nan"])
 def test_late_penalty_refuses_a_rate_that_is_not_a_positive_number(text: str) -> None:
     with pytest.raises(ValueError, match=r"\S"):  # any clear refusal

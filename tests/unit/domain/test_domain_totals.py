@@ -102,11 +102,6 @@ def test_allowance_charge_amount_is_positive_and_in_cents(amount: str) -> None:
         AllowanceCharge(True, Decimal(amount), "Port", VatTreatment.standard(Decimal(20)))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: AllowanceCharge accepts Decimal('10.000') (equal to its rounding), and the totals then "
-    "carry three decimal places (tax_basis_total == Decimal('110.000')).",
-)
 def test_totals_keep_two_places_whatever_the_exponent_of_an_adjustment() -> None:
     charge = AllowanceCharge(True, Decimal("10.000"), "Port", VatTreatment.standard(Decimal(20)))
     totals = compute_totals((std_line("100"),), (charge,))

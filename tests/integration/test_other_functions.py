@@ -1,0 +1,176 @@
+"""send, remind, ocr and stripe_webhook: each is a real handler wired in the template,
+invoked the way its trigger would (SQS batch, schedule, Function URL)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from datetime import timedelta
+
+import boto3
+import pytest
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+
+from invoicing.adapters.invoices import InvoiceRepository
+from invoicing.services.clock import today
+from invoicing_tools.local_aws.server import REGION
+from tests.conftest import queue_messages, sales_csv, stripe_event
+
+SECRET = "whsec_test_" + "0" * 24  # a test value, stored in the local SSM like the real one
+
+
+def sqs_event(stack, queue: str, bodies: list[str]) -> dict:
+    return {
+        "Records": [
+            {
+                "messageId": f"m-{i}",
+                "receiptHandle": f"r-{i}",
+                "body": body,
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "md5OfBody": hashlib.md5(body.encode()).hexdigest(),  # noqa: S324 - SQS's own checksum
+                "eventSource": "aws:sqs",
+                "eventSourceARN": stack.resource(queue, "Arn"),
+                "awsRegion": REGION,
+            }
+            for i, body in enumerate(bodies)
+        ]
+    }
+
+
+@pytest.fixture
+def issued(runtime, bucket, resources, with_clients):
+    bucket.put(
+        "incoming/ventes.csv",
+        sales_csv(["C001;03/11/2026;Audit;2;h;95;20;;;", "C003;03/11/2026;Atelier;1;u;80;20;;;"]),
+    )
+    runtime.run_until_idle()
+    return sorted(InvoiceRepository(resources).all(), key=lambda s: s.invoice.number)
+
+
+def test_send_accepts_known_invoices_and_fails_only_the_unknown_one(runtime, stack, issued):
+    good = json.dumps({"invoice_id": issued[0].invoice.invoice_id, "number": issued[0].invoice.number})
+    unknown = json.dumps({"invoice_id": "inv-does-not-exist", "number": "FA0000-00000"})
+    response = runtime.invoke("SendFunction", sqs_event(stack, "SendQueue", [good, unknown]))
+    assert response == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
+
+
+def test_send_fails_a_document_whose_pdf_is_missing(runtime, stack, bucket, issued):
+    bucket.s3.delete_object(Bucket=bucket.name, Key=issued[0].pdf_key)
+    message = json.dumps({"invoice_id": issued[0].invoice.invoice_id, "number": issued[0].invoice.number})
+    # A batch whose every record failed makes the invocation fail: Lambda retries it whole.
+    with pytest.raises(BatchProcessingError, match="has no stored PDF"):
+        runtime.invoke("SendFunction", sqs_event(stack, "SendQueue", [message]))
+
+
+def test_remind_reads_the_invoices_due_an_action_today(runtime, resources, issued):
+    # Nothing is due yet: the first reminder comes 3 days before the due date.
+    assert runtime.run_schedule("RemindFunction")["due"] == []
+    # Bring one invoice's next action to yesterday, as time passing would.
+    from invoicing.adapters.records import models
+
+    record = models(resources).InvoiceRecord.get(issued[1].invoice.invoice_id)
+    record.update(
+        actions=[
+            models(resources).InvoiceRecord.next_action_on.set(
+                (today("Europe/Paris") - timedelta(days=1)).isoformat()
+            )
+        ]
+    )
+    result = runtime.run_schedule("RemindFunction")
+    assert result["due"] == [issued[1].invoice.number]
+    assert result["day"] == today("Europe/Paris").isoformat()
+
+
+def test_ocr_acknowledges_a_supplier_document_and_retries_a_malformed_record(runtime, stack, bucket):
+    bucket.put("inbox/facture-fournisseur.pdf", b"%PDF-1.4 supplier invoice")
+    runtime.run_until_idle()
+    ocr = [d for d in runtime.deliveries if d.function == "OcrFunction"]
+    assert sum(d.received for d in ocr) == 2  # S3's test event, then the document
+    assert all(d.failed == 0 for d in ocr)
+    good = queue_messages(stack.resource("OcrQueue")) or []
+    assert good == []  # consumed above
+    document = json.dumps(
+        {
+            "Records": [
+                {
+                    "eventSource": "aws:s3",
+                    "s3": {
+                        "bucket": {"name": bucket.name},
+                        "object": {"key": "inbox/facture-fournisseur.pdf"},
+                    },
+                }
+            ]
+        }
+    )
+    response = runtime.invoke("OcrFunction", sqs_event(stack, "OcrQueue", [document, "this is not JSON"]))
+    assert response == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
+
+
+@pytest.fixture
+def webhook_secret(stack):
+    boto3.client("ssm", region_name=REGION).put_parameter(
+        Name=f"/{stack.name}/stripe/webhook-secret", Value=SECRET, Type="SecureString"
+    )
+    return SECRET
+
+
+def signed(payload: str, secret: str, timestamp: int | None = None) -> str:
+    """The Stripe-Signature header, computed as Stripe documents it (HMAC-SHA256 of "t.payload")."""
+    ts = int(time.time()) if timestamp is None else timestamp
+    digest = hmac.new(secret.encode(), f"{ts}.{payload}".encode(), hashlib.sha256).hexdigest()
+    return f"t={ts},v1={digest}"
+
+
+def test_webhook_accepts_a_real_stripe_event_with_a_valid_signature(runtime, webhook_secret):
+    payload = stripe_event("checkout.session.completed", "checkout.session.completed.json")
+    event = json.loads(payload)
+    response = runtime.call_url(
+        "StripeWebhookFunction", body=payload, headers={"Stripe-Signature": signed(payload, webhook_secret)}
+    )
+    assert response["statusCode"] == 200
+    assert json.loads(response["body"]) == {
+        "received": True,
+        "id": event["id"],
+        "type": "checkout.session.completed",
+    }
+
+
+@pytest.mark.parametrize(
+    ("headers", "status", "error"),
+    [
+        ({}, 400, "missing Stripe-Signature header"),
+        ({"Stripe-Signature": "t=1,v1=deadbeef"}, 400, "invalid signature"),
+    ],
+)
+def test_webhook_refuses_unsigned_or_badly_signed_requests(runtime, webhook_secret, headers, status, error):
+    payload = stripe_event("charge.succeeded", "charge.succeeded.json")
+    response = runtime.call_url("StripeWebhookFunction", body=payload, headers=headers)
+    assert (response["statusCode"], json.loads(response["body"])["error"]) == (status, error)
+
+
+def test_webhook_refuses_a_replayed_old_signature_and_a_tampered_body(runtime, webhook_secret):
+    payload = stripe_event("charge.succeeded", "charge.succeeded.json")
+    old = signed(payload, webhook_secret, timestamp=int(time.time()) - 3600)
+    assert (
+        runtime.call_url("StripeWebhookFunction", body=payload, headers={"Stripe-Signature": old})[
+            "statusCode"
+        ]
+        == 400
+    )
+    good = signed(payload, webhook_secret)
+    tampered = payload.replace('"paid": true', '"paid": false').replace('"paid":true', '"paid":false')
+    assert tampered != payload
+    response = runtime.call_url("StripeWebhookFunction", body=tampered, headers={"Stripe-Signature": good})
+    assert response["statusCode"] == 400
+
+
+def test_webhook_answers_405_to_anything_but_post(runtime, webhook_secret):
+    assert runtime.call_url("StripeWebhookFunction", method="GET")["statusCode"] == 405
+
+
+def test_send_queue_is_drained_by_the_send_function(runtime, stack, issued):
+    assert queue_messages(stack.resource("SendQueue")) == []
+    assert queue_messages(stack.resource("SendDeadLetterQueue")) == []
