@@ -136,7 +136,7 @@ def _collect(runs: list[BusinessRun], out: Path) -> dict[str, Any]:
                 if key:
                     target = out / "invoices" / f"{stack.name}--{invoice.number}.{kind}"
                     target.write_bytes(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
-                    paths[kind] = str(target.relative_to(PROJECT))
+                    paths[kind] = str(target.relative_to(out))
             documents.append(
                 {
                     "number": invoice.number,
@@ -154,7 +154,7 @@ def _collect(runs: list[BusinessRun], out: Path) -> dict[str, Any]:
         for obj in s3.list_objects_v2(Bucket=bucket, Prefix="reports/").get("Contents", []):
             target = out / "reports" / f"{stack.name}--{Path(obj['Key']).name}"
             target.write_bytes(s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read())
-            reports.append(str(target.relative_to(PROJECT)))
+            reports.append(str(target.relative_to(out)))
         alerts = []
         for message in sqs.receive_message(QueueUrl=business.alerts_queue, MaxNumberOfMessages=10).get(
             "Messages", []

@@ -27,7 +27,7 @@ from invoicing.documents.fonts import (
     attach_prepared_fonts,
 )
 from invoicing.documents.labels import label
-from invoicing.documents.qr import epc_symbol
+from invoicing.documents.qr import epc_image
 from invoicing.domain.identifiers import grouped_iban
 from invoicing.domain.invoice import Invoice, Line
 from invoicing.domain.parties import Address, OperationCategory
@@ -131,12 +131,15 @@ def _cell(pdf: InvoicePDF, x: float, y: float, w: float, h: float, text: str, al
 def _wrap(pdf: InvoicePDF, text: str, width: float) -> list[str]:
     """Greedy word wrap to ``width`` mm in the current font; long words are cut."""
     lines: list[str] = []
+    space = _width(pdf, " ")
     for paragraph in text.splitlines() or [""]:
-        current = ""
+        current, used = "", 0.0
         for word in paragraph.split(" "):
-            candidate = f"{current} {word}" if current else word
-            if _width(pdf, candidate) <= width:
-                current = candidate
+            word_width = _width(pdf, word)
+            extra = word_width + (space if current else 0.0)
+            if used + extra <= width:
+                current = f"{current} {word}" if current else word
+                used += extra
                 continue
             if current:
                 lines.append(current)
@@ -146,7 +149,7 @@ def _wrap(pdf: InvoicePDF, text: str, width: float) -> list[str]:
                     cut -= 1
                 lines.append(word[:cut])
                 word = word[cut:]
-            current = word
+            current, used = word, _width(pdf, word)
         lines.append(current)
     return lines
 
@@ -475,7 +478,7 @@ def _payment(pdf: InvoicePDF, invoice: Invoice, y: float, keep_with: float) -> f
         return y + 6
     symbol = None
     if seller.iban:
-        symbol = epc_symbol(
+        symbol = epc_image(
             name=seller.legal_name,
             iban=seller.iban,
             bic=seller.bic,
@@ -512,15 +515,10 @@ def _payment(pdf: InvoicePDF, invoice: Invoice, y: float, keep_with: float) -> f
         ry += 5
     if symbol:
         size = 27.0
-        module = size / symbol.size
         qx, qy = LEFT + WIDTH - size - 4, y + 2
         pdf.set_fill_color(*WHITE)
         pdf.rect(qx - 1, qy - 0.5, size + 2, size + 1, style="F")
-        pdf.set_fill_color(0, 0, 0)
-        for row, col, run_w, run_h in symbol.rects:
-            pdf.rect(
-                qx + col * module, qy + row * module, run_w * module + 0.01, run_h * module + 0.01, style="F"
-            )
+        pdf.image(symbol, x=qx, y=qy, w=size, h=size)
         _font(pdf, 6.2)
         pdf.set_text_color(*MUTED)
         _cell(pdf, qx - 20, qy + size + 0.5, size + 20, 3.5, label("scan_to_pay", locale), "R")

@@ -6,10 +6,10 @@ invoice number as remittance text are filled in for the payer.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 
 import segno
+from PIL import Image
 from segno import helpers
 
 #: EPC069-12 limits.
@@ -36,44 +36,25 @@ def epc_payload(*, name: str, iban: str, bic: str | None, amount: Decimal, text:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Symbol:
-    """A square QR symbol ``size`` modules wide; its dark modules as rectangles
-    (row, column, width, height), in modules."""
-
-    size: int
-    rects: tuple[tuple[int, int, int, int], ...]
+#: Pixels per module: 10 gives about 420 dpi for a 27 mm code, sharp in print and on screen
+#: (upscaled here, nearest neighbour, so viewers have nothing to blur).
+PIXELS_PER_MODULE = 10
 
 
-def epc_symbol(*, name: str, iban: str, bic: str | None, amount: Decimal, text: str) -> Symbol | None:
-    """The EPC payment code, or None when the payment cannot be expressed as one (amount out of
-    range): the invoice then prints the bank details without a code."""
+def epc_image(*, name: str, iban: str, bic: str | None, amount: Decimal, text: str) -> Image.Image | None:
+    """The EPC payment code as a 1-bit image, or None when the payment cannot be expressed as
+    one (amount out of range): the invoice then prints the bank details without a code.
+
+    An image costs the same whatever the symbol's size; drawing its modules as vector
+    rectangles took 1.7 ms for a typical invoice (430 rectangles), a fifth of the whole page.
+    """
     if not Decimal("0.01") <= amount <= _MAX_AMOUNT:
         return None
     payload = epc_payload(name=name, iban=iban, bic=bic, amount=amount, text=text)
     # segno picks the best of the 8 masks by scoring each (3.4 ms); any mask is valid for
     # readers, so a fixed one keeps the code under a millisecond.
     code = segno.make_qr(payload, error="m", boost_error=False, mask=FIXED_MASK)
-    # Dark modules as rectangles: runs along each row, merged with the same run on the rows
-    # below. About half as many shapes to draw as modules in runs.
-    done: list[tuple[int, int, int, int]] = []
-    open_runs: dict[tuple[int, int], int] = {}  # (column, length) -> first row
     size = len(code.matrix)
-    for y, row in enumerate((*code.matrix, bytearray(size))):  # a blank row closes everything
-        runs: set[tuple[int, int]] = set()
-        x = 0
-        while x < size:
-            if row[x]:
-                start = x
-                while x < size and row[x]:
-                    x += 1
-                runs.add((start, x - start))
-            else:
-                x += 1
-        for run in list(open_runs):
-            if run not in runs:
-                first = open_runs.pop(run)
-                done.append((first, run[0], run[1], y - first))
-        for run in runs:
-            open_runs.setdefault(run, y)
-    return Symbol(size, tuple(sorted(done)))
+    image = Image.new("1", (size, size), 1)
+    image.putdata([0 if dark else 1 for row in code.matrix for dark in row])
+    return image.resize((size * PIXELS_PER_MODULE, size * PIXELS_PER_MODULE), Image.Resampling.NEAREST)

@@ -26,7 +26,7 @@ from invoicing.adapters.documents import DocumentStore
 from invoicing.adapters.invoices import DocumentTooLarge, InvoiceRepository, StoredInvoice, encode_document
 from invoicing.adapters.messaging import Alerts, SendQueue
 from invoicing.business import Business
-from invoicing.documents.fonts import undrawable
+from invoicing.documents.fonts import prepared_fonts, undrawable
 from invoicing.documents.render import Rendered, render
 from invoicing.domain.invoice import DocumentType, Draft, Invoice, issue
 from invoicing.domain.problems import InputRejected, Problem
@@ -96,6 +96,8 @@ class Generator:
         """Wired to the stack's resources, as the Lambda runs it."""
         resources = Resources.from_env()
         business = Business.from_env()
+        # Parse and subset the fonts now, in the init phase, not during the first invoice.
+        prepared_fonts()
         return cls(
             business=business,
             documents=DocumentStore(resources.documents_bucket),

@@ -128,18 +128,22 @@ def page_texts(pdf: bytes) -> list[str]:
         return [page.extract_text() or "" for page in document.pages]
 
 
-def is_black(color: object) -> bool:
-    """A fill colour that is black in DeviceGray, DeviceRGB or DeviceCMYK."""
-    if color is None:
-        return False
-    values = tuple(float(v) for v in color) if isinstance(color, (tuple, list)) else (float(color),)
-    if len(values) == 4:
-        return values == (0.0, 0.0, 0.0, 1.0)
-    return all(v == 0 for v in values)
+def qr_images(pdf: bytes, page: int = 0) -> list[dict]:
+    """The 1-bit images on a page, decoded back to PIL images, with their size on the page in mm."""
+    from PIL import Image
 
-
-def black_rects(pdf: bytes, page: int = 0) -> list[dict]:
+    found = []
     with pdfplumber.open(io.BytesIO(pdf)) as document:
-        return [
-            r for r in document.pages[page].rects if r.get("fill") and is_black(r.get("non_stroking_color"))
-        ]
+        for image in document.pages[page].images:
+            if image.get("bits") != 1:
+                continue
+            width, height = image["srcsize"]
+            data = image["stream"].get_data()
+            found.append(
+                {
+                    "image": Image.frombytes("1", (width, height), data),
+                    "width_mm": image["width"] * 25.4 / 72,
+                    "height_mm": image["height"] * 25.4 / 72,
+                }
+            )
+    return found

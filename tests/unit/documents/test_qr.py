@@ -1,4 +1,5 @@
-"""The SEPA payment QR code (EPC069-12): same data as segno's public helper, drawn module for module."""
+"""The SEPA payment QR code (EPC069-12): same data as segno's public helper, and the image embedded in the
+PDF is that symbol, module for module."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ from decimal import Decimal
 
 import pytest
 import segno
-from documents_helpers import SELLER, black_rects
+from documents_helpers import SELLER, qr_images
 from segno import helpers
 
-from invoicing.documents.qr import FIXED_MASK, Symbol, epc_payload, epc_symbol
+from invoicing.documents.qr import FIXED_MASK, PIXELS_PER_MODULE, epc_image, epc_payload
 from invoicing.domain.invoice import Invoice
 
 PAYMENTS = [
@@ -44,15 +45,23 @@ PAYMENTS = [
 ]
 
 
-def grid_from_rects(symbol: Symbol) -> list[list[bool]]:
-    grid = [[False] * symbol.size for _ in range(symbol.size)]
-    for row, col, width, height in symbol.rects:
-        assert width > 0
-        assert height > 0
-        for y in range(row, row + height):
-            for x in range(col, col + width):
-                assert not grid[y][x], f"module ({y}, {x}) covered twice"
-                grid[y][x] = True
+def grid_of(image) -> list[list[bool]]:
+    """The module grid of a QR image: every module a uniform square of PIXELS_PER_MODULE pixels."""
+    size = image.width // PIXELS_PER_MODULE
+    assert image.width == image.height == size * PIXELS_PER_MODULE
+    pixels = image.load()
+    grid = []
+    for row in range(size):
+        cells = []
+        for col in range(size):
+            block = {
+                pixels[col * PIXELS_PER_MODULE + dx, row * PIXELS_PER_MODULE + dy]
+                for dx in range(PIXELS_PER_MODULE)
+                for dy in range(PIXELS_PER_MODULE)
+            }
+            assert len(block) == 1, f"module ({row}, {col}) is not uniform"
+            cells.append(block.pop() == 0)  # 0 is black in a 1-bit image
+        grid.append(cells)
     return grid
 
 
@@ -69,14 +78,12 @@ def test_payload_is_the_one_segno_public_helper_encodes(payment: dict) -> None:
 
 
 @pytest.mark.parametrize("payment", PAYMENTS)
-def test_symbol_rectangles_cover_exactly_the_dark_modules(payment: dict) -> None:
-    symbol = epc_symbol(**payment)
-    assert symbol is not None
+def test_image_is_the_symbol_module_for_module(payment: dict) -> None:
+    image = epc_image(**payment)
+    assert image is not None
+    assert image.mode == "1"
     code = segno.make_qr(epc_payload(**payment), error="m", boost_error=False, mask=FIXED_MASK)
-    assert symbol.size == len(code.matrix)
-    assert grid_from_rects(symbol) == matrix_of(code)
-    dark = sum(sum(row) for row in matrix_of(code))
-    assert len(symbol.rects) < dark  # runs are merged, not one rectangle per module
+    assert grid_of(image) == matrix_of(code)
 
 
 def test_epc_payload_fields() -> None:
@@ -91,8 +98,8 @@ def test_epc_payload_fields() -> None:
 
 
 def test_long_name_and_text_are_cut_to_the_epc_limits() -> None:
-    symbol = epc_symbol(name="N" * 90, iban=PAYMENTS[0]["iban"], bic=None, amount=Decimal(10), text="T" * 200)
-    assert symbol is not None
+    image = epc_image(name="N" * 90, iban=PAYMENTS[0]["iban"], bic=None, amount=Decimal(10), text="T" * 200)
+    assert image is not None
     payload = epc_payload(
         name="N" * 90, iban=PAYMENTS[0]["iban"], bic=None, amount=Decimal(10), text="T" * 200
     )
@@ -104,35 +111,13 @@ def test_long_name_and_text_are_cut_to_the_epc_limits() -> None:
 
 @pytest.mark.parametrize("amount", ["0", "0.00", "-5.00", "1000000000.00", "999999999.991"])
 def test_no_symbol_when_the_amount_cannot_be_expressed(amount: str) -> None:
-    assert epc_symbol(**{**PAYMENTS[0], "amount": Decimal(amount)}) is None
+    assert epc_image(**{**PAYMENTS[0], "amount": Decimal(amount)}) is None
 
 
-def test_qr_drawn_in_the_pdf_is_the_payment_symbol(business_invoice: Invoice, business_pdf: bytes) -> None:
-    symbol = epc_symbol(
-        name=SELLER.legal_name,
-        iban=SELLER.iban or "",
-        bic=SELLER.bic,
-        amount=business_invoice.totals.grand_total,
-        text=business_invoice.number,
-    )
-    assert symbol is not None
-    rects = black_rects(business_pdf)
-    assert len(rects) == len(symbol.rects)
-
-    # Rebuild the module grid from the drawn rectangles (the finder pattern puts one at row 0, col 0).
-    module = 27.0 / symbol.size * 72 / 25.4  # 27 mm wide, in points
-    x0 = min(r["x0"] for r in rects)
-    top = min(r["top"] for r in rects)
-    assert max(r["x1"] for r in rects) - x0 == pytest.approx(27.0 * 72 / 25.4, abs=0.1)
-    grid = [[False] * symbol.size for _ in range(symbol.size)]
-    for r in rects:
-        col, row = round((r["x0"] - x0) / module), round((r["top"] - top) / module)
-        width, height = round(r["width"] / module), round(r["height"] / module)
-        for y in range(row, row + height):
-            for x in range(col, col + width):
-                assert not grid[y][x]
-                grid[y][x] = True
-    assert grid == grid_from_rects(symbol)
+def test_qr_in_the_pdf_is_the_payment_symbol(business_invoice: Invoice, business_pdf: bytes) -> None:
+    (drawn,) = qr_images(business_pdf)
+    assert drawn["width_mm"] == pytest.approx(27.0, abs=0.1)
+    assert drawn["height_mm"] == pytest.approx(27.0, abs=0.1)
     payload = epc_payload(
         name=SELLER.legal_name,
         iban=SELLER.iban or "",
@@ -140,4 +125,5 @@ def test_qr_drawn_in_the_pdf_is_the_payment_symbol(business_invoice: Invoice, bu
         amount=business_invoice.totals.grand_total,
         text=business_invoice.number,
     )
-    assert grid == matrix_of(segno.make_qr(payload, error="m", boost_error=False, mask=FIXED_MASK))
+    code = segno.make_qr(payload, error="m", boost_error=False, mask=FIXED_MASK)
+    assert grid_of(drawn["image"]) == matrix_of(code)
