@@ -159,6 +159,18 @@ def _invoices(args: argparse.Namespace) -> int:
     return 0
 
 
+def _preview(args: argparse.Namespace) -> int:
+    import pypdfium2
+
+    pdf = pypdfium2.PdfDocument(args.pdf)
+    stem = Path(args.out) if args.out else Path(args.pdf).with_suffix("")
+    for index in range(len(pdf)):
+        target = stem.with_name(f"{stem.name}-{index + 1}.png") if len(pdf) > 1 else stem.with_suffix(".png")
+        pdf[index].render(scale=args.dpi / 72).to_pil().save(target, optimize=True)
+        print(target)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="invoicing", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -179,6 +191,11 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("invoices", help="list the invoices of a deployed stack")
     p.add_argument("--stack", required=True)
     p.set_defaults(run=_invoices)
+    p = sub.add_parser("preview", help="render a PDF's pages to PNG")
+    p.add_argument("pdf")
+    p.add_argument("--out", help="PNG path (default: next to the PDF)")
+    p.add_argument("--dpi", type=int, default=110)
+    p.set_defaults(run=_preview)
     args = parser.parse_args(argv)
     return int(args.run(args))
 
