@@ -159,6 +159,37 @@ def _invoices(args: argparse.Namespace) -> int:
     return 0
 
 
+def _credit_note(args: argparse.Namespace) -> int:
+    from decimal import Decimal, InvalidOperation
+
+    import boto3
+
+    from invoicing.domain.invoice import CreditedLine
+    from invoicing.services.credit_notes import CreditNoteError, issue_credit_note
+    from invoicing.services.generate import Generator
+
+    try:
+        lines = tuple(
+            CreditedLine(int(n), Decimal(q.replace(",", "."))) for n, q in (x.split(":") for x in args.line)
+        )
+    except (ValueError, InvalidOperation):
+        print("--line takes LINE:QUANTITY, for example --line 2:1.5", file=sys.stderr)
+        return 2
+    # The stack's own settings, as its generate function has them.
+    function = boto3.client("lambda").get_function_configuration(FunctionName=f"{args.stack}-generate")
+    generator = Generator.from_env(function["Environment"]["Variables"])
+    try:
+        issued = issue_credit_note(
+            generator, args.number, reason=args.reason, lines=lines or None, request_id=args.request_id
+        )
+    except CreditNoteError as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return 1
+    state = "issued" if issued.created else "already issued by this same request"
+    print(f"{issued.number} ({state}) credits {args.number}: TTC {issued.total_incl_vat}; {issued.pdf_key}")
+    return 0
+
+
 def _preview(args: argparse.Namespace) -> int:
     import pypdfium2
 
@@ -191,6 +222,13 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("invoices", help="list the invoices of a deployed stack")
     p.add_argument("--stack", required=True)
     p.set_defaults(run=_invoices)
+    p = sub.add_parser("credit-note", help="issue a credit note (avoir) for an invoice")
+    p.add_argument("number", help="the invoice to correct, e.g. FA2026-00012")
+    p.add_argument("--stack", required=True)
+    p.add_argument("--reason", required=True, help="why, printed on the credit note")
+    p.add_argument("--line", action="append", default=[], help="LINE:QUANTITY to credit (default: all)")
+    p.add_argument("--request-id", default="", help="to issue a second identical credit note on purpose")
+    p.set_defaults(run=_credit_note)
     p = sub.add_parser("preview", help="render a PDF's pages to PNG")
     p.add_argument("pdf")
     p.add_argument("--out", help="PNG path (default: next to the PDF)")

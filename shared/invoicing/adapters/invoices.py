@@ -55,6 +55,10 @@ class DocumentTooLarge(ValueError):
     pass
 
 
+class CreditExceedsInvoice(ValueError):
+    """Credit notes would cancel more than the invoice: refused, whatever ran at the same time."""
+
+
 @dataclass(frozen=True, slots=True)
 class StoredInvoice:
     invoice: Invoice
@@ -236,7 +240,10 @@ class InvoiceRepository:
             raise LookupError(f"corrected invoice {number} not found")
         credited = target.credited_total + credit_note.totals.grand_total
         if credited > target.invoice.totals.grand_total:
-            raise ValueError(f"credit notes would exceed invoice {number}")
+            remaining = target.invoice.totals.grand_total - target.credited_total
+            raise CreditExceedsInvoice(
+                f"the credit note ({credit_note.totals.grand_total}) exceeds what remains of {number} ({remaining})"
+            )
         Inv = self._Invoice
         actions = [Inv.credited_total.set(credited)]
         status = target.invoice.status

@@ -330,3 +330,78 @@ def issue(
         draft=draft,
         totals=draft.totals(),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class CreditedLine:
+    """Part of an invoice line to credit: its position (1-based) and the quantity to cancel."""
+
+    line: int
+    quantity: Decimal
+
+
+def credit_note_draft(
+    invoice: Invoice,
+    *,
+    reason: str,
+    source: Source,
+    lines: tuple[CreditedLine, ...] | None = None,
+    already_credited: Decimal = ZERO,
+) -> Draft:
+    """The draft of a credit note (avoir) correcting ``invoice``: in full, or some lines.
+
+    A full credit note repeats every line and adjustment, so it cancels the invoice exactly.
+    A partial one credits the given quantities of the given lines at their invoiced price and
+    VAT (a line discount is credited in proportion). It may not exceed what is left to credit.
+    """
+    if invoice.is_credit_note:
+        raise ValueError(f"{invoice.number} is a credit note; credit the invoice it corrects")
+    if not reason.strip():
+        raise ValueError("a credit note needs its reason")
+    if lines is None:
+        credited = invoice.lines
+        adjustments = invoice.draft.adjustments
+    else:
+        credited_lines = []
+        for item in lines:
+            if not 1 <= item.line <= len(invoice.lines):
+                raise ValueError(f"{invoice.number} has no line {item.line}")
+            original = invoice.lines[item.line - 1]
+            if not 0 < item.quantity <= original.quantity:
+                raise ValueError(
+                    f"line {item.line}: credit between 0 and {original.quantity}, not {item.quantity}"
+                )
+            discount = original.discount
+            if discount is not None and discount.amount is not None:
+                share = round_money(discount.amount * item.quantity / original.quantity)
+                discount = Discount(amount=share) if share > 0 else None
+            credited_lines.append(
+                Line(
+                    description=original.description,
+                    quantity=item.quantity,
+                    unit=original.unit,
+                    unit_price=original.unit_price,
+                    vat=original.vat,
+                    discount=discount,
+                    service_date=original.service_date,
+                )
+            )
+        credited = tuple(credited_lines)
+        adjustments = ()
+    draft = Draft(
+        document_type=DocumentType.CREDIT_NOTE,
+        buyer=invoice.buyer,
+        lines=credited,
+        period_start=invoice.draft.period_start,
+        period_end=invoice.draft.period_end,
+        order_ref=invoice.draft.order_ref,
+        adjustments=adjustments,
+        corrects=InvoiceReference(invoice.number, invoice.issue_date),
+        credit_reason=reason.strip(),
+        source=source,
+    )
+    remaining = invoice.totals.grand_total - already_credited
+    total = draft.totals().grand_total
+    if total > remaining:
+        raise ValueError(f"the credit note ({total}) exceeds what remains of {invoice.number} ({remaining})")
+    return draft

@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -92,10 +92,11 @@ class Generator:
         self.today = today
 
     @classmethod
-    def from_env(cls) -> Generator:
-        """Wired to the stack's resources, as the Lambda runs it."""
-        resources = Resources.from_env()
-        business = Business.from_env()
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Generator:
+        """Wired to the stack's resources: the Lambda's own environment, or a deployed
+        function's configuration for the operator's command line."""
+        resources = Resources.from_env(env)
+        business = Business.from_env(env)
         # Parse and subset the fonts now, in the init phase, not during the first invoice.
         prepared_fonts()
         return cls(
@@ -169,7 +170,7 @@ class Generator:
             )
         except InputRejected as rejected:
             return self._reject(key, rejected.problems)
-        issued = [self._issue(draft) for draft in drafts]
+        issued = [self.issue_draft(draft) for draft in drafts]
         report = keys.summary_report(key)
         self.documents.put(report, _summary_csv(issued), "text/csv; charset=utf-8")
         self.documents.move(key, keys.processed(key))
@@ -219,7 +220,8 @@ class Generator:
         if problems:
             raise InputRejected(problems)
 
-    def _issue(self, draft: Draft) -> IssuedSummary:
+    def issue_draft(self, draft: Draft) -> IssuedSummary:
+        """Number, store, render and queue one document; idempotent by the draft's source."""
         numbering = (
             self.business.credit_note_numbering
             if draft.document_type is DocumentType.CREDIT_NOTE

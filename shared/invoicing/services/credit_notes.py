@@ -1,0 +1,61 @@
+"""Credit notes (avoirs) created by the operator: ``invoicing credit-note`` calls this.
+
+An issued invoice is never edited. To correct it, the operator issues a credit note for all
+of it or for some quantities of some lines, with a reason. The credit note gets its own
+number series (AV2026-00001 by default), names the invoice it corrects, and is recorded
+against it in the same transaction, so the invoice can never be credited beyond its total.
+The same request made twice (a retried command) creates one credit note.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from invoicing.adapters.invoices import CreditExceedsInvoice
+from invoicing.domain.invoice import CreditedLine, Source, credit_note_draft
+from invoicing.services.generate import Generator, IssuedSummary
+
+
+class CreditNoteError(ValueError):
+    pass
+
+
+def issue_credit_note(
+    generator: Generator,
+    number: str,
+    *,
+    reason: str,
+    lines: tuple[CreditedLine, ...] | None = None,
+    request_id: str = "",
+) -> IssuedSummary:
+    """Credit ``number`` in full (``lines`` None) or in part. ``request_id`` distinguishes two
+    otherwise identical requests that are both meant (two separate credits)."""
+    stored = generator.invoices.get_by_number(number)
+    if stored is None:
+        raise CreditNoteError(f"no invoice numbered {number}")
+    request = {
+        "number": number,
+        "reason": reason.strip(),
+        "lines": None if lines is None else [[item.line, str(item.quantity)] for item in lines],
+        "request": request_id,
+    }
+    digest = hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()
+    source = Source(f"operator/credit-notes/{number}", digest, "credit-note")
+    if generator.invoices.get(source.invoice_id) is None:
+        try:
+            draft = credit_note_draft(
+                stored.invoice,
+                reason=reason,
+                source=source,
+                lines=lines,
+                already_credited=stored.credited_total,
+            )
+        except ValueError as exc:
+            raise CreditNoteError(str(exc)) from exc
+    else:  # issued already by this same request: let the idempotent path return it
+        draft = credit_note_draft(stored.invoice, reason=reason, source=source, lines=lines)
+    try:
+        return generator.issue_draft(draft)
+    except CreditExceedsInvoice as exc:  # another credit note was recorded meanwhile
+        raise CreditNoteError(str(exc)) from exc
