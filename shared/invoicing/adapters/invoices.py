@@ -241,8 +241,9 @@ class InvoiceRepository:
         credited = target.credited_total + credit_note.totals.grand_total
         if credited > target.invoice.totals.grand_total:
             remaining = target.invoice.totals.grand_total - target.credited_total
+            amount = credit_note.totals.grand_total
             raise CreditExceedsInvoice(
-                f"the credit note ({credit_note.totals.grand_total}) exceeds what remains of {number} ({remaining})"
+                f"the credit note ({amount}) exceeds what remains of {number} ({remaining})"
             )
         Inv = self._Invoice
         actions = [Inv.credited_total.set(credited)]
