@@ -25,6 +25,9 @@ import boto3
 
 from invoicing.adapters.invoices import InvoiceRepository
 from invoicing.documents import format as fmt
+from invoicing.domain.invoice import CreditedLine
+from invoicing.services.credit_notes import issue_credit_note
+from invoicing.services.generate import Generator
 from invoicing.settings import Resources
 from invoicing_tools.local_aws.runtime import LocalRuntime
 from invoicing_tools.local_aws.samconfig import Environment, environments
@@ -72,7 +75,7 @@ def _outcome(run: BusinessRun, name: str) -> str:
     if f"processed/clients/{name}" in listing:
         return "clients importés"
     if f"processed/{name}" in listing:
-        return "factures créées"
+        return "documents créés"
     return "en attente (voir les journaux)"
 
 
@@ -110,6 +113,8 @@ def run(out: Path = PROJECT / "out" / "demo") -> dict[str, Any]:
                 business.files.append(
                     (copy_name, f"même contenu déposé une 2e fois : {after - before} facture créée")
                 )
+        if runs:
+            _credit_notes(runs[0])
         summary = _collect(runs, out)
     finally:
         for business in runs:
@@ -119,6 +124,51 @@ def run(out: Path = PROJECT / "out" / "demo") -> dict[str, Any]:
     (out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
     _print(summary, out)
     return summary
+
+
+def _credit_notes(business: BusinessRun) -> None:
+    """Both ways to correct an issued invoice: the operator's command, and a row in a file."""
+    generator = Generator.from_env(business.stack.functions["GenerateFunction"].environment)
+    invoices = sorted(
+        (s for s in InvoiceRepository(_resources(business.stack)).all() if not s.invoice.is_credit_note),
+        key=lambda s: s.invoice.number,
+    )
+    if len(invoices) < 2:
+        return
+    first = invoices[0].invoice
+    credit = issue_credit_note(
+        generator,
+        first.number,
+        reason="Une journée annulée à la demande du client",
+        lines=(CreditedLine(1, Decimal(1)),),
+    )
+    business.files.append((f"invoicing credit-note {first.number}", f"avoir {credit.number} (une ligne)"))
+    # An "avoir" row in an export, cancelling the second invoice in full (written from it).
+    second = invoices[1].invoice
+    rows = [
+        "client;date;description;quantite;unite;prix_unitaire_ht;tva;remise;exoneration;type;facture_origine;motif"
+    ]
+    for line in second.lines:
+        discount = (
+            f"{line.discount.percent} %"
+            if line.discount and line.discount.percent
+            else (str(line.discount.amount) if line.discount else "")
+        )
+        exemption = line.vat.exemption.key if line.vat.exemption else ""
+        rows.append(
+            f"{second.buyer.ref};{(line.service_date or second.draft.period_start).strftime('%d/%m/%Y')};"
+            f"{line.description};{line.quantity};{line.unit};{line.unit_price};{line.vat.rate};{discount};"
+            f"{exemption};avoir;{second.number};Facture émise en double"
+        )
+    name = "avoirs-demo.csv"
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.put_object(
+        Bucket=business.stack.resource("DocumentsBucket"),
+        Key=f"incoming/{name}",
+        Body="\n".join(rows).encode(),
+    )
+    business.runtime.run_until_idle()
+    business.files.append((name, f"{_outcome(business, name)} (avoir total de {second.number})"))
 
 
 def _collect(runs: list[BusinessRun], out: Path) -> dict[str, Any]:
@@ -147,6 +197,7 @@ def _collect(runs: list[BusinessRun], out: Path) -> dict[str, Any]:
                     "total_excl_vat": str(invoice.totals.tax_basis_total),
                     "total_vat": str(invoice.totals.vat_total),
                     "total_incl_vat": str(invoice.totals.grand_total),
+                    "status": invoice.status.value,
                     **paths,
                 }
             )
@@ -192,7 +243,12 @@ def _print(summary: dict[str, Any], out: Path) -> None:
                 fmt.amount(Decimal(doc[k]), "fr") for k in ("total_excl_vat", "total_vat", "total_incl_vat")
             )
             who = doc["client"][:38]
-            print(f"  {doc['number']:<14}{who:<40}{doc['issue_date']:>11}{ht:>13}{tva:>11}{ttc:>13}")
+            kind = (
+                "avoir"
+                if doc["type"] == "avoir"
+                else ("annulée par avoir" if doc["status"] == "credited" else "")
+            )
+            print(f"  {doc['number']:<14}{who:<40}{doc['issue_date']:>11}{ht:>13}{tva:>11}{ttc:>13}  {kind}")
         for subject in business["alerts"]:
             print(f"  alerte opérateur : {subject}")
     total = sum(len(b["documents"]) for b in summary["businesses"])

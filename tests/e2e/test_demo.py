@@ -50,3 +50,7 @@ def test_demo_makes_the_sample_invoices_and_shows_where(tmp_path: Path):
     assert "ventes-erreurs.csv" in (out / "alerts" / "conseil-horizon.txt").read_text(encoding="utf-8")
     assert (out / "logs" / "conseil-horizon" / "GenerateFunction.log").stat().st_size > 0
     assert f"{len(documents)} documents in" in done.stdout
+    # Both ways to correct an invoice: the operator's command and an avoir row in a file.
+    credit_notes = [d for d in horizon["documents"] if d["type"] == "avoir"]
+    assert len(credit_notes) == 2
+    assert any(d["status"] == "credited" for d in horizon["documents"] if d["type"] == "facture")

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, time
 from decimal import Decimal
 
 from invoicing.documents import format as fmt
+from invoicing.documents.facturx import DEFAULT_PROFILE, attach
 from invoicing.documents.fonts import (
     FAMILY,
     InvoiceOutputProducer,
@@ -59,14 +60,17 @@ class Column:
     value: Callable[[Line], str]
 
 
-def render_pdf(invoice: Invoice) -> bytes:
-    """The PDF/A-3B document. Deterministic: the same invoice gives the same bytes."""
+def render_pdf(invoice: Invoice, *, facturx: bytes | None = None, profile: str = DEFAULT_PROFILE) -> bytes:
+    """The PDF/A-3B document, with ``facturx`` (CII XML of ``profile``) embedded when given.
+    Deterministic: the same invoice and XML give the same bytes."""
     pdf = _new_document(invoice, prepared=True)
     _draw(pdf, invoice)
     if pdf.outside_charset:
         # A character the prepared fonts lack: render again with the full font (fpdf2's own path).
         pdf = _new_document(invoice, prepared=False)
         _draw(pdf, invoice)
+    if facturx is not None:
+        attach(pdf, invoice, facturx, profile)
     return bytes(pdf.output(output_producer_class=InvoiceOutputProducer))
 
 
