@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from invoicing.domain import identifiers
+from invoicing.domain.einvoicing import DEFAULT_FACTURX_PROFILE, FACTURX_PROFILES
 from invoicing.domain.numbering import NumberingPattern
 from invoicing.domain.parties import Address, Locale, OperationCategory, Seller, VatRegime
 from invoicing.domain.terms import LatePenalty, PaymentTerms
@@ -27,6 +28,7 @@ class Business:
     default_terms: PaymentTerms
     default_locale: Locale
     time_zone: str = "Europe/Paris"
+    facturx_profile: str = DEFAULT_FACTURX_PROFILE
     max_input_bytes: int = 10 * 1024 * 1024
     max_input_rows: int = 20_000
 
@@ -97,6 +99,7 @@ class Business:
                 default_terms=PaymentTerms.parse(get(env, "DEFAULT_PAYMENT_TERMS", "30")),
                 default_locale=Locale(get(env, "DEFAULT_LOCALE", "fr")),
                 time_zone=get(env, "TIME_ZONE", "Europe/Paris"),
+                facturx_profile=_profile(get(env, "FACTURX_PROFILE", DEFAULT_FACTURX_PROFILE)),
                 max_input_bytes=int(get(env, "MAX_INPUT_BYTES", str(10 * 1024 * 1024))),
                 max_input_rows=int(get(env, "MAX_INPUT_ROWS", "20000")),
             )
@@ -104,3 +107,9 @@ class Business:
             raise
         except ValueError as exc:
             raise SettingsError(str(exc)) from exc
+
+
+def _profile(name: str) -> str:
+    if name not in FACTURX_PROFILES:
+        raise SettingsError(f"FACTURX_PROFILE must be one of {FACTURX_PROFILES}, not {name!r}")
+    return name

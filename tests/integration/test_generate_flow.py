@@ -63,6 +63,12 @@ def test_sales_file_becomes_numbered_invoices(runtime, bucket, resources, busine
         assert item.pdf_key == f"invoices/{item.invoice.issue_date.year}/{item.invoice.number}.pdf"
         pdf = bucket.get(item.pdf_key)
         assert hashlib.sha256(pdf).hexdigest() == item.pdf_sha256
+        # The CII XML is stored beside the PDF (for platforms that take it alone) and is the one
+        # embedded in it.
+        assert item.xml_key == item.pdf_key.removesuffix(".pdf") + ".xml"
+        from facturx import get_facturx_xml_from_pdf
+
+        assert get_facturx_xml_from_pdf(pdf, check_xsd=False)[1] == bucket.get(item.xml_key)
         assert item.send_queued_at is not None
         with pdfplumber.open(io.BytesIO(pdf)) as doc:
             text = doc.pages[0].extract_text()

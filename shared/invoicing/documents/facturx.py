@@ -26,11 +26,9 @@ from fpdf.syntax import PDFDate
 from fpdf.syntax import create_dictionary_string as pdf_dict
 from lxml import etree
 
+from invoicing.domain.einvoicing import FACTURX_PROFILES
 from invoicing.domain.invoice import Invoice
 
-#: Profiles we produce; MINIMUM and BASIC WL carry no lines and are not valid invoices alone.
-PROFILES = ("basic", "en16931", "extended")
-DEFAULT_PROFILE = "en16931"
 #: Factur-X 1.0.05+ (ZUGFeRD 2.1): Alternative for BASIC and up, Data for MINIMUM/BASIC WL.
 AF_RELATIONSHIP = {"minimum": "Data", "basicwl": "Data", "basic": "Alternative", "en16931": "Alternative",
                    "extended": "Alternative"}  # fmt: skip
@@ -66,8 +64,8 @@ def xmp_metadata(invoice: Invoice, profile: str, *, title: str, subject: str) ->
 
 def attach(pdf: FPDF, invoice: Invoice, xml: bytes, profile: str) -> None:
     """Embed ``xml`` into ``pdf`` (before output) as the Factur-X invoice of ``profile``."""
-    if profile not in PROFILES:
-        raise ValueError(f"unknown Factur-X profile {profile!r}; use one of {PROFILES}")
+    if profile not in FACTURX_PROFILES:
+        raise ValueError(f"unknown Factur-X profile {profile!r}; use one of {FACTURX_PROFILES}")
     stamp = issue_timestamp(invoice)
     embedded = pdf.embed_file(
         bytes=xml,

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, time
 from decimal import Decimal
 
 from invoicing.documents import format as fmt
-from invoicing.documents.facturx import DEFAULT_PROFILE, attach
+from invoicing.documents.facturx import attach
 from invoicing.documents.fonts import (
     FAMILY,
     InvoiceOutputProducer,
@@ -29,6 +29,7 @@ from invoicing.documents.fonts import (
 )
 from invoicing.documents.labels import label
 from invoicing.documents.qr import epc_image
+from invoicing.domain.einvoicing import DEFAULT_FACTURX_PROFILE
 from invoicing.domain.identifiers import grouped_iban
 from invoicing.domain.invoice import Invoice, Line
 from invoicing.domain.parties import Address, OperationCategory
@@ -60,7 +61,9 @@ class Column:
     value: Callable[[Line], str]
 
 
-def render_pdf(invoice: Invoice, *, facturx: bytes | None = None, profile: str = DEFAULT_PROFILE) -> bytes:
+def render_pdf(
+    invoice: Invoice, *, facturx: bytes | None = None, profile: str = DEFAULT_FACTURX_PROFILE
+) -> bytes:
     """The PDF/A-3B document, with ``facturx`` (CII XML of ``profile``) embedded when given.
     Deterministic: the same invoice and XML give the same bytes."""
     pdf = _new_document(invoice, prepared=True)

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from facturx import xml_check_xsd
 
 from invoicing.documents.cii import build_cii
-from invoicing.documents.facturx import DEFAULT_PROFILE
 from invoicing.documents.pdf import render_pdf
+from invoicing.domain.einvoicing import DEFAULT_FACTURX_PROFILE
 from invoicing.domain.invoice import Invoice
 
 _checked_paths: set[tuple[object, ...]] = set()
@@ -44,7 +44,7 @@ def code_path(invoice: Invoice, profile: str) -> tuple[object, ...]:
     )
 
 
-def render(invoice: Invoice, profile: str = DEFAULT_PROFILE) -> Rendered:
+def render(invoice: Invoice, profile: str = DEFAULT_FACTURX_PROFILE) -> Rendered:
     xml = build_cii(invoice, profile)
     path = code_path(invoice, profile)
     if path not in _checked_paths:

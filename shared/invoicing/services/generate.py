@@ -106,7 +106,7 @@ class Generator:
             clients=ClientRepository(resources),
             alerts=Alerts(resources.alerts_topic_arn),
             send_queue=SendQueue(resources.send_queue_url),
-            render=render,
+            render=lambda invoice: render(invoice, business.facturx_profile),
             today=lambda: today(business.time_zone),
         )
 
