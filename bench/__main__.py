@@ -6,6 +6,10 @@ Figures (medians; ratios are against a baseline measured in this same run):
 - render_baseline_per_s_core   the same invoice by a straightforward fpdf2 renderer
 - render_speedup               the ratio of the two
 - render_first_ms              the first render in a process, fonts not yet prepared
+- facturx_per_s_core           the complete product per second on one core: one-page PDF/A-3B,
+                               CII XML built (XSD-checked once per code path), embedded
+- facturx_speedup              facturx_per_s_core / render_baseline_per_s_core
+- facturx_share.<phase>        where a Factur-X invoice's time goes (cProfile, % of the total)
 - import_ms.boto3              a plain `import boto3` in a fresh process: the floor
 - import_ms.<function>         import of each handler module plus its initialisation
                                (settings, clients; fonts for generate), in a fresh process
@@ -78,6 +82,41 @@ def renders() -> None:
         f"median of {BASELINE_RENDERS}: {base * 1000:.2f} ms per invoice",
     )
     report("render_speedup", base / ours, "x", "render_per_s_core / render_baseline_per_s_core")
+    facturx(invoices, base)
+
+
+def facturx(invoices: list[Any], base: float) -> None:
+    import cProfile
+    import logging
+    import pstats
+
+    from invoicing.documents.render import render
+
+    logging.getLogger("factur-x").setLevel(logging.WARNING)
+    per_call(render, invoices[1:3])  # warm up; the first checks the XSD of this code path
+    product = statistics.median(per_call(render, invoices[3:]))
+    report(
+        "facturx_per_s_core", 1 / product, "1/s", f"median of {RENDERS}: {product * 1000:.2f} ms per invoice"
+    )
+    report("facturx_speedup", base / product, "x", "facturx_per_s_core / render_baseline_per_s_core")
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for invoice in invoices[3:53]:
+        render(invoice)
+    profiler.disable()
+    stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    cumulative = {f"{fn[0].rsplit('/', 1)[-1]}:{fn[2]}": entry[3] for fn, entry in stats.items()}
+    total = cumulative["render.py:render"]
+    phases = {
+        "xml_build": cumulative["cii.py:build_cii"],
+        "qr_code": cumulative["qr.py:epc_image"],
+        "layout_and_text": cumulative["pdf.py:_draw"] - cumulative["qr.py:epc_image"],
+        "embed_xml_and_xmp": cumulative["facturx.py:attach"],
+        "pdf_serialisation": cumulative["fpdf.py:output"],
+    }
+    phases["other"] = total - sum(phases.values())
+    for name, seconds in phases.items():
+        report(f"facturx_share.{name}", 100 * seconds / total, "%")
 
 
 def fresh_process(code: str, env: dict[str, str]) -> dict[str, float]:

@@ -49,6 +49,10 @@ RULE = (206, 212, 219)
 WHITE = (255, 255, 255)
 
 BODY_SIZE = 8.5
+#: The dates and references block (label, value) and the buyer's box beside it, with a gap.
+BUYER_BOX_W = 84.0
+LABEL_W = 47.0
+VALUE_W = WIDTH - BUYER_BOX_W - 4.0 - LABEL_W
 LINE_H = 4.0
 PAD = 1.4
 
@@ -242,10 +246,10 @@ def _parties(pdf: InvoicePDF, invoice: Invoice, y: float) -> float:
         if name:
             _font(pdf, BODY_SIZE)
             pdf.set_text_color(*MUTED)
-            _cell(pdf, LEFT, row_y, 47, 5, name)
+            _cell(pdf, LEFT, row_y, LABEL_W, 5, name)
             pdf.set_text_color(*TEXT)
             _font(pdf, BODY_SIZE, bold=True)
-            _cell(pdf, LEFT + 47, row_y, 50, 5, value)
+            _cell(pdf, LEFT + LABEL_W, row_y, VALUE_W, 5, value)
         else:
             _font(pdf, BODY_SIZE, bold=True)
             pdf.set_text_color(*ACCENT)
@@ -255,15 +259,15 @@ def _parties(pdf: InvoicePDF, invoice: Invoice, y: float) -> float:
     if invoice.draft.credit_reason:
         _font(pdf, BODY_SIZE)
         pdf.set_text_color(*MUTED)
-        _cell(pdf, LEFT, row_y, 47, 5, label("reason", locale))
+        _cell(pdf, LEFT, row_y, LABEL_W, 5, label("reason", locale))
         pdf.set_text_color(*TEXT)
-        for part in _wrap(pdf, invoice.draft.credit_reason, 50 - 2 * pdf.c_margin):
-            _cell(pdf, LEFT + 47, row_y, 50, 5, part)
+        for part in _wrap(pdf, invoice.draft.credit_reason, VALUE_W - 2 * pdf.c_margin):
+            _cell(pdf, LEFT + LABEL_W, row_y, VALUE_W, 5, part)
             row_y += 4.2
         row_y += 0.8
 
     # Right: the buyer, where a window envelope shows it.
-    box_x, box_w = LEFT + WIDTH - 84, 84.0
+    box_x, box_w = LEFT + WIDTH - BUYER_BOX_W, BUYER_BOX_W
     lines: list[tuple[str, bool]] = [(buyer.name, True)]
     lines += [(line, False) for line in _address_lines(buyer.address)]
     if buyer.siren:

@@ -171,6 +171,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Characters that cannot be printed on the invoice: {chars}; write this text in Latin (or Greek, "
         "Cyrillic) characters.",
     ),
+    "email_required": (
+        "Adresse e-mail obligatoire pour un client sans SIREN ni numéro de TVA (un particulier) : "
+        "c'est là que ses factures sont envoyées.",
+        "An email address is required for a client without SIREN or VAT number (a private person): "
+        "that is where their invoices are sent.",
+    ),
     "too_many_problems": (
         "Trop d'erreurs : seules les {limit} premières sont listées. Corrigez-les et déposez à nouveau "
         "le fichier.",

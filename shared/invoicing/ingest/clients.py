@@ -110,6 +110,16 @@ def _client(
             email = identifiers.email(email_cell.raw)
         except ValueError:
             found.append(email_cell.problem("bad_email"))
+    elif not siren_cell.blank or not vat_cell.blank:
+        pass  # a business: its SIREN is its electronic invoicing address
+    else:
+        # A private person has no SIREN: the e-mail address is where invoices go, and the
+        # electronic address the e-invoicing rules require of every buyer (BR-FR-12).
+        found.append(
+            Problem(
+                "email_required", row=row.number, column=email_cell.column or "email", value=email_cell.raw
+            )
+        )
 
     locale = value(parse_locale(cell("langue"), default_locale))
     terms = value(parse_terms(cell("conditions_paiement")))

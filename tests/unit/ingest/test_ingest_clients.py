@@ -36,16 +36,27 @@ def test_a_complete_row() -> None:
     )
 
 
-def test_private_person_with_only_the_required_columns() -> None:
+def test_private_person_with_only_the_required_columns_and_an_email() -> None:
     (client,) = parse(
-        "P-17;Mme Hélène Garnier;3 chemin des Frênes;74000;Annecy", header="ref;nom;adresse;cp;ville"
+        "P-17;Mme Hélène Garnier;3 chemin des Frênes;74000;Annecy;helene@courriel.example",
+        header="ref;nom;adresse;cp;ville;email",
     )
     assert client.siren is None
     assert client.vat_id is None
-    assert client.email is None
+    assert client.email == "helene@courriel.example"
     assert client.address == Address(("3 chemin des Frênes",), "74000", "Annecy")
     assert not client.is_business
     assert client.payment_terms is None
+
+
+@pytest.mark.parametrize("header", ["ref;nom;adresse;cp;ville", "ref;nom;adresse;cp;ville;email"])
+def test_private_person_needs_an_email(header: str) -> None:
+    """No SIREN, no VAT number: the email is where invoices go and the buyer's electronic address."""
+    row = "P-17;Mme Hélène Garnier;3 chemin des Frênes;74000;Annecy" + (
+        ";" if header.endswith("email") else ""
+    )
+    (problem,) = rejected(lambda: parse(row, header=header))
+    assert (problem.code, problem.row, problem.column) == ("email_required", 2, "email")
 
 
 def test_siret_is_reduced_to_its_siren_and_separators_are_ignored() -> None:
@@ -71,7 +82,10 @@ def test_default_locale_applies_when_the_language_is_blank() -> None:
 
 def test_french_postcode_that_lost_its_leading_zero_in_excel() -> None:
     data = xlsx_bytes(
-        [["Code client", "Nom", "Adresse", "CP", "Ville"], ["A1", "Auberge", "1 place", 1000, "Bourg"]]
+        [
+            ["Code client", "Nom", "Adresse", "CP", "Ville", "Email"],
+            ["A1", "Auberge", "1 place", 1000, "Bourg", "a@b.example"],
+        ]
     )
     (client,) = parse_clients(table_from(data, "clients.xlsx"))
     assert client.address.postcode == "01000"
@@ -128,5 +142,6 @@ def test_all_problems_of_the_file_at_once() -> None:
         (3, "required", "nom"),
         (3, "bad_siren", "siren"),
         (3, "bad_email", "email"),
+        (4, "email_required", "email"),
         (4, "bad_locale", "langue"),
     ]
