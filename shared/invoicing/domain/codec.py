@@ -1,13 +1,15 @@
 """Invoices to plain JSON-safe dicts and back, losslessly.
 
 Money and quantities travel as strings (``"1234.50"``), dates as ISO strings: no float ever.
+An issued document's running state (``Receivable``) has its own pair of functions.
 The stored record is the full snapshot of an issued document (seller and buyer as they were
 on the issue date), so the PDF and the XML can be rebuilt from it byte for byte.
 """
 
 from __future__ import annotations
 
-from datetime import date
+import json
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -20,13 +22,35 @@ from invoicing.domain.invoice import (
     InvoiceReference,
     Line,
     Source,
-    Status,
 )
 from invoicing.domain.parties import Address, Client, Locale, OperationCategory, Seller, VatRegime
+from invoicing.domain.receivable import (
+    Credit,
+    Delivery,
+    DeliveryState,
+    DunningState,
+    Payment,
+    Receivable,
+    Refund,
+)
 from invoicing.domain.terms import LatePenalty, PaymentTerms
 from invoicing.domain.vat import EXEMPTIONS, VatCategory, VatTreatment
 
 SCHEMA_VERSION = 1
+#: A stored document must fit one DynamoDB item (400 KB) with room for the other attributes.
+MAX_DOCUMENT_BYTES = 350_000
+
+
+class DocumentTooLarge(ValueError):
+    pass
+
+
+def encode_document(invoice: Invoice) -> str:
+    """The snapshot as stored: compact JSON, refused when it would not fit one record."""
+    text = json.dumps(invoice_to_dict(invoice), ensure_ascii=False, separators=(",", ":"))
+    if len(text.encode()) > MAX_DOCUMENT_BYTES:
+        raise DocumentTooLarge(f"{invoice.number}: {len(invoice.lines)} lines do not fit one record")
+    return text
 
 
 def _dec(value: Decimal | None) -> str | None:
@@ -240,7 +264,6 @@ def invoice_to_dict(inv: Invoice) -> dict[str, Any]:
         "due_date": _day(inv.due_date),
         "payment_terms": terms_to_dict(inv.payment_terms),
         "currency": inv.currency,
-        "status": inv.status.value,
         "seller": seller_to_dict(inv.seller),
         "draft": draft_to_dict(inv.draft),
         "totals": {
@@ -248,7 +271,6 @@ def invoice_to_dict(inv: Invoice) -> dict[str, Any]:
             "vat_total": str(inv.totals.vat_total),
             "grand_total": str(inv.totals.grand_total),
         },
-        "pdf_sha256": inv.pdf_sha256,
     }
 
 
@@ -273,7 +295,84 @@ def invoice_from_dict(d: dict[str, Any]) -> Invoice:
         seller=seller_from_dict(d["seller"]),
         draft=draft,
         totals=totals,
-        status=Status(d["status"]),
         currency=d.get("currency", "EUR"),
-        pdf_sha256=d.get("pdf_sha256"),
+    )
+
+
+def _time(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _untime(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def receivable_to_dict(r: Receivable) -> dict[str, Any]:
+    d, dn = r.delivery, r.dunning
+    return {
+        "schema": SCHEMA_VERSION,
+        "invoice_id": r.invoice_id,
+        "number": r.number,
+        "is_credit_note": r.is_credit_note,
+        "total": str(r.total),
+        "issue_date": _day(r.issue_date),
+        "due_date": _day(r.due_date),
+        "credits": [[c.credit_note, str(c.amount), _day(c.on)] for c in r.credits],
+        "payments": [[p.payment_id, str(p.amount), _day(p.on), p.method] for p in r.payments],
+        "refunds": [[x.refund_id, x.payment_id, str(x.amount), _day(x.on)] for x in r.refunds],
+        "delivery": {
+            "state": d.state.value,
+            "queued_at": _time(d.queued_at),
+            "sent_at": _time(d.sent_at),
+            "message_id": d.message_id,
+            "failed_at": _time(d.failed_at),
+            "failure": d.failure,
+        },
+        "dunning": {
+            "offsets": list(dn.offsets),
+            "min_gap_days": dn.min_gap_days,
+            "step": dn.step,
+            "last_action_on": _day(dn.last_action_on),
+            "paused_until": _day(dn.paused_until),
+            "disputed": dn.disputed,
+            "dispute_reason": dn.dispute_reason,
+            "excluded": dn.excluded,
+        },
+        "version": r.version,
+    }
+
+
+def receivable_from_dict(d: dict[str, Any]) -> Receivable:
+    if d.get("schema") != SCHEMA_VERSION:
+        raise ValueError(f"unsupported receivable schema {d.get('schema')!r}")
+    dl, dn = d["delivery"], d["dunning"]
+    return Receivable(
+        invoice_id=d["invoice_id"],
+        number=d["number"],
+        is_credit_note=bool(d["is_credit_note"]),
+        total=Decimal(d["total"]),
+        issue_date=date.fromisoformat(d["issue_date"]),
+        due_date=date.fromisoformat(d["due_date"]),
+        credits=tuple(Credit(n, Decimal(a), date.fromisoformat(on)) for n, a, on in d["credits"]),
+        payments=tuple(Payment(i, Decimal(a), date.fromisoformat(on), m) for i, a, on, m in d["payments"]),
+        refunds=tuple(Refund(i, p, Decimal(a), date.fromisoformat(on)) for i, p, a, on in d["refunds"]),
+        delivery=DeliveryState(
+            state=Delivery(dl["state"]),
+            queued_at=_untime(dl["queued_at"]),
+            sent_at=_untime(dl["sent_at"]),
+            message_id=dl["message_id"],
+            failed_at=_untime(dl["failed_at"]),
+            failure=dl["failure"],
+        ),
+        dunning=DunningState(
+            offsets=tuple(dn["offsets"]),
+            min_gap_days=dn["min_gap_days"],
+            step=dn["step"],
+            last_action_on=_unday(dn["last_action_on"]),
+            paused_until=_unday(dn["paused_until"]),
+            disputed=dn["disputed"],
+            dispute_reason=dn["dispute_reason"],
+            excluded=dn["excluded"],
+        ),
+        version=d["version"],
     )

@@ -1,4 +1,4 @@
-"""Invoices and credit notes: lines, totals, lifecycle.
+"""Invoices and credit notes: lines, totals, issuing.
 
 An invoice is created from a draft (what an input file or the operator describes) by
 ``issue()``, which gives it its number, issue date and due date. Once issued it is never
@@ -8,7 +8,7 @@ edited or deleted: a mistake is corrected by a credit note (avoir) that referenc
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -24,38 +24,6 @@ class DocumentType(StrEnum):
 
     INVOICE = "380"
     CREDIT_NOTE = "381"
-
-
-class Status(StrEnum):
-    ISSUED = "issued"
-    SENT = "sent"
-    PARTIALLY_PAID = "partially_paid"
-    PAID = "paid"
-    DISPUTED = "disputed"
-    #: Cancelled in full by one or more credit notes.
-    CREDITED = "credited"
-
-
-#: Allowed lifecycle moves. A status not listed as a source accepts no move.
-TRANSITIONS: dict[Status, frozenset[Status]] = {
-    Status.ISSUED: frozenset({Status.SENT, Status.PARTIALLY_PAID, Status.PAID, Status.CREDITED}),
-    Status.SENT: frozenset({Status.PARTIALLY_PAID, Status.PAID, Status.DISPUTED, Status.CREDITED}),
-    Status.PARTIALLY_PAID: frozenset({Status.PAID, Status.DISPUTED, Status.CREDITED, Status.SENT}),
-    Status.DISPUTED: frozenset({Status.SENT, Status.PARTIALLY_PAID, Status.PAID, Status.CREDITED}),
-    Status.PAID: frozenset({Status.PARTIALLY_PAID, Status.SENT}),
-    Status.CREDITED: frozenset(),
-}
-
-
-class TransitionError(ValueError):
-    pass
-
-
-def transition(current: Status, target: Status) -> Status:
-    """Return ``target`` if the lifecycle allows moving there from ``current``."""
-    if target not in TRANSITIONS[current]:
-        raise TransitionError(f"an invoice cannot go from {current} to {target}")
-    return target
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,7 +216,9 @@ class Draft:
 
 @dataclass(frozen=True, slots=True)
 class Invoice:
-    """An issued invoice or credit note. Immutable: corrections go through credit notes."""
+    """An issued invoice or credit note: the snapshot, and nothing else. It never changes;
+    corrections go through credit notes, and what happens to it afterwards (sent, paid,
+    credited, reminded) is its ``Receivable`` (``invoicing.domain.receivable``)."""
 
     invoice_id: str
     number: str
@@ -258,9 +228,7 @@ class Invoice:
     seller: Seller
     draft: Draft
     totals: Totals
-    status: Status = Status.ISSUED
     currency: str = "EUR"
-    pdf_sha256: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if self.due_date < self.issue_date:

@@ -1,4 +1,4 @@
-"""Lines, drafts, issued invoices and their lifecycle."""
+"""Lines, drafts and issued invoices (their running state: test_domain_receivable)."""
 
 from __future__ import annotations
 
@@ -11,18 +11,14 @@ import pytest
 from domain_helpers import draft_for, std_line
 
 from invoicing.domain.invoice import (
-    TRANSITIONS,
     AllowanceCharge,
     Discount,
     DocumentType,
     InvoiceReference,
     Line,
     Source,
-    Status,
-    TransitionError,
     compute_totals,
     issue,
-    transition,
 )
 from invoicing.domain.parties import Client, Seller
 from invoicing.domain.terms import PaymentTerms
@@ -144,7 +140,6 @@ def test_issue_takes_the_due_date_from_the_client_terms(seller: Seller, company:
     assert invoice.due_date == date(2027, 1, 31)
     assert invoice.issue_date == ISSUED_ON
     assert invoice.number == "FA2026-00001"
-    assert invoice.status is Status.ISSUED
     assert invoice.totals == compute_totals(invoice.lines)
 
 
@@ -288,42 +283,3 @@ def test_vat_treatment_invariants() -> None:
     with pytest.raises(ValueError, match="needs its exemption"):
         VatTreatment(EXEMPTIONS["export"].category, Decimal(0), EXEMPTIONS["intracom"])
     assert VatTreatment.standard(Decimal("20.00")).key == VatTreatment.standard(Decimal(20)).key
-
-
-# --- lifecycle ------------------------------------------------------------------------------------
-
-ALLOWED = [
-    (Status.ISSUED, Status.SENT),
-    (Status.ISSUED, Status.PAID),
-    (Status.SENT, Status.PARTIALLY_PAID),
-    (Status.SENT, Status.DISPUTED),
-    (Status.PARTIALLY_PAID, Status.PAID),
-    (Status.DISPUTED, Status.PAID),
-    (Status.DISPUTED, Status.CREDITED),
-    (Status.PAID, Status.PARTIALLY_PAID),  # a refund or a bounced transfer
-]
-REFUSED = [
-    (Status.PAID, Status.DISPUTED),
-    (Status.PAID, Status.ISSUED),
-    (Status.SENT, Status.ISSUED),
-    (Status.ISSUED, Status.DISPUTED),  # disputing what the customer never received
-    *((Status.CREDITED, target) for target in Status),  # credited is final
-    *((status, status) for status in Status),  # no move to the same status
-]
-
-
-@pytest.mark.parametrize(("current", "target"), ALLOWED)
-def test_allowed_transitions(current: Status, target: Status) -> None:
-    assert transition(current, target) is target
-
-
-@pytest.mark.parametrize(("current", "target"), REFUSED)
-def test_refused_transitions(current: Status, target: Status) -> None:
-    with pytest.raises(TransitionError, match=f"from {current} to {target}"):
-        transition(current, target)
-
-
-def test_every_status_has_its_moves_and_nothing_returns_to_issued() -> None:
-    assert set(TRANSITIONS) == set(Status)
-    assert all(Status.ISSUED not in targets for targets in TRANSITIONS.values())
-    assert TRANSITIONS[Status.CREDITED] == frozenset()

@@ -1,0 +1,391 @@
+"""The receivable: what happens to an issued document after it is issued.
+
+An issued ``Invoice`` is a snapshot that never changes. Everything that happens to it
+afterwards lives here: its delivery (queued, sent, failed), the money (credited by credit
+notes, paid, refunded), and its dunning (the reminder step reached, when the next action is
+due, a pause, a dispute, an exclusion). Each change is a pure transition that returns a new
+``Receivable`` or raises ``TransitionRefused`` naming why the move is impossible; nothing
+else changes a receivable's state.
+
+What follows from the state, never stored beside it:
+
+- the amounts: credited, paid, refunded, and still due (total - credited - paid + refunded);
+- the status (``status``), by this precedence: credited in full, disputed, paid, partly paid,
+  delivery failed, sent, issued;
+- the next dunning action (``next_action_on``), which feeds the sparse "by-next-action"
+  index: an invoice is in that index exactly when it has something due to be chased.
+
+Dunning policy (DESIGN.md): reminders at fixed offsets from the due date (by default 3 days
+before, on the day, then +7, +15, +30); the last step hands over to a human. A receivable
+keeps the offsets it was issued with, so a later policy change does not reshuffle running
+sequences. When several steps are late at once (a pause ended, the function was down), the
+sequence does not fire them back to back: each step waits at least ``min_gap_days`` after
+the previous one.
+
+Every transition increments ``version``; the adapters write a receivable on condition that
+the stored version is still the one read, so two concurrent runs cannot both apply a move.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+
+from invoicing.domain.invoice import Invoice
+from invoicing.domain.money import ZERO
+
+#: Days relative to the due date at which the dunning steps fall.
+DEFAULT_OFFSETS: tuple[int, ...] = (-3, 0, 7, 15, 30)
+#: At least this many days between two reminders, whatever the offsets say.
+DEFAULT_MIN_GAP_DAYS = 3
+#: Partition value of the sparse "by-next-action" index.
+DUNNING_QUEUE = "open"
+
+
+class TransitionRefused(ValueError):
+    """The move is impossible from the receivable's current state; the message says why."""
+
+
+class Status(StrEnum):
+    ISSUED = "issued"
+    SENT = "sent"
+    DELIVERY_FAILED = "delivery_failed"
+    PARTIALLY_PAID = "partially_paid"
+    PAID = "paid"
+    DISPUTED = "disputed"
+    #: Cancelled in full by one or more credit notes.
+    CREDITED = "credited"
+
+
+class Delivery(StrEnum):
+    PENDING = "pending"  # issued, the send request not yet queued
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class DisputeOutcome(StrEnum):
+    WON = "won"  # the business keeps the money / the customer accepts the invoice
+    LOST = "lost"  # the payment is taken back: the invoice is due again
+    WITHDRAWN = "withdrawn"  # the customer dropped it
+
+
+@dataclass(frozen=True, slots=True)
+class Credit:
+    """A credit note recorded against the invoice, incl. VAT."""
+
+    credit_note: str
+    amount: Decimal
+    on: date
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    """Money received, identified by the provider's id (Stripe charge, bank transaction)."""
+
+    payment_id: str
+    amount: Decimal
+    on: date
+    method: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Refund:
+    refund_id: str
+    payment_id: str
+    amount: Decimal
+    on: date
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryState:
+    state: Delivery = Delivery.PENDING
+    queued_at: datetime | None = None
+    sent_at: datetime | None = None
+    #: The provider's id for the sent message (SES message id).
+    message_id: str | None = None
+    failed_at: datetime | None = None
+    failure: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DunningState:
+    offsets: tuple[int, ...] = DEFAULT_OFFSETS
+    min_gap_days: int = DEFAULT_MIN_GAP_DAYS
+    #: Steps already carried out (0 = none yet); ``len(offsets)`` = the sequence is over.
+    step: int = 0
+    last_action_on: date | None = None
+    paused_until: date | None = None
+    disputed: bool = False
+    dispute_reason: str | None = None
+    #: Taken out of dunning by a person (a reason is kept), not by the amounts.
+    excluded: str | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.step >= len(self.offsets)
+
+
+@dataclass(frozen=True, slots=True)
+class Receivable:
+    """The running state of one issued document (invoice or credit note)."""
+
+    invoice_id: str
+    number: str
+    is_credit_note: bool
+    total: Decimal
+    issue_date: date
+    due_date: date
+    credits: tuple[Credit, ...] = ()
+    payments: tuple[Payment, ...] = ()
+    refunds: tuple[Refund, ...] = ()
+    delivery: DeliveryState = field(default_factory=DeliveryState)
+    dunning: DunningState = field(default_factory=DunningState)
+    version: int = 0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.total, Decimal) or self.total < 0:
+            raise ValueError("a receivable's total is a non-negative Decimal")
+        offsets = self.dunning.offsets
+        if list(offsets) != sorted(set(offsets)):
+            raise ValueError("dunning offsets must be strictly increasing")
+        if self.dunning.min_gap_days < 0:
+            raise ValueError("min_gap_days cannot be negative")
+
+    # --- amounts -------------------------------------------------------------------------------
+
+    @property
+    def credited(self) -> Decimal:
+        return sum((c.amount for c in self.credits), ZERO)
+
+    @property
+    def paid(self) -> Decimal:
+        return sum((p.amount for p in self.payments), ZERO)
+
+    @property
+    def refunded(self) -> Decimal:
+        return sum((r.amount for r in self.refunds), ZERO)
+
+    @property
+    def net_paid(self) -> Decimal:
+        return self.paid - self.refunded
+
+    @property
+    def creditable(self) -> Decimal:
+        """What credit notes may still cancel, incl. VAT."""
+        return self.total - self.credited
+
+    @property
+    def balance(self) -> Decimal:
+        """Total - credited - net paid: positive is owed by the customer, negative is owed to
+        them (an overpayment, or a paid invoice credited afterwards)."""
+        return self.total - self.credited - self.net_paid
+
+    @property
+    def due(self) -> Decimal:
+        """What the customer still owes (never negative)."""
+        return max(self.balance, ZERO)
+
+    @property
+    def owed_to_customer(self) -> Decimal:
+        return max(-self.balance, ZERO)
+
+    # --- what follows from the state ------------------------------------------------------------
+
+    @property
+    def status(self) -> Status:
+        if self.total > 0 and self.credited >= self.total:
+            return Status.CREDITED
+        if self.dunning.disputed:
+            return Status.DISPUTED
+        if not self.is_credit_note and self.balance <= 0:
+            return Status.PAID
+        if self.net_paid > 0:
+            return Status.PARTIALLY_PAID
+        if self.delivery.state is Delivery.FAILED:
+            return Status.DELIVERY_FAILED
+        if self.delivery.state is Delivery.SENT:
+            return Status.SENT
+        return Status.ISSUED
+
+    @property
+    def chaseable(self) -> bool:
+        """Whether the dunning sequence runs for this document now (pauses aside)."""
+        return (
+            not self.is_credit_note
+            and self.due > 0
+            and not self.dunning.disputed
+            and self.dunning.excluded is None
+            and not self.dunning.finished
+            and self.delivery.state is not Delivery.FAILED
+        )
+
+    @property
+    def next_action_on(self) -> date | None:
+        """When the next dunning step is due, or None when there is nothing to chase."""
+        if not self.chaseable:
+            return None
+        d = self.dunning
+        scheduled = self.due_date + timedelta(days=d.offsets[d.step])
+        # Never chase a document the day it goes out: the first step waits the gap too.
+        scheduled = max(scheduled, self.issue_date + timedelta(days=d.min_gap_days))
+        if d.last_action_on is not None:
+            scheduled = max(scheduled, d.last_action_on + timedelta(days=d.min_gap_days))
+        if d.paused_until is not None:
+            scheduled = max(scheduled, d.paused_until)
+        return scheduled
+
+    def overdue(self, today: date) -> bool:
+        return not self.is_credit_note and self.due > 0 and today > self.due_date
+
+    # --- transitions ---------------------------------------------------------------------------
+
+    def _next(self, **changes: object) -> Receivable:
+        return replace(self, version=self.version + 1, **changes)  # type: ignore[arg-type]
+
+    def queue_send(self, at: datetime) -> Receivable:
+        if self.delivery.state is not Delivery.PENDING:
+            raise TransitionRefused(f"{self.number}: already {self.delivery.state.value}, not queued again")
+        return self._next(delivery=replace(self.delivery, state=Delivery.QUEUED, queued_at=at))
+
+    def mark_sent(self, at: datetime, message_id: str) -> Receivable:
+        if not message_id:
+            raise TransitionRefused(f"{self.number}: a sent message needs the provider's id")
+        if self.delivery.state is Delivery.SENT:
+            raise TransitionRefused(
+                f"{self.number}: already sent ({self.delivery.message_id}); not sent a second time"
+            )
+        return self._next(
+            delivery=replace(
+                self.delivery, state=Delivery.SENT, sent_at=at, message_id=message_id, failure=None
+            )
+        )
+
+    def delivery_failed(self, at: datetime, reason: str) -> Receivable:
+        if self.delivery.state is Delivery.PENDING:
+            raise TransitionRefused(f"{self.number}: cannot fail to deliver what was never queued")
+        if self.delivery.state is Delivery.FAILED:
+            raise TransitionRefused(f"{self.number}: delivery already marked failed")
+        return self._next(
+            delivery=replace(self.delivery, state=Delivery.FAILED, failed_at=at, failure=reason or "unknown")
+        )
+
+    def credit(self, credit_note: str, amount: Decimal, on: date) -> Receivable:
+        if self.is_credit_note:
+            raise TransitionRefused(f"{self.number} is a credit note; credit the invoice it corrects")
+        _positive(amount, "credit")
+        if any(c.credit_note == credit_note for c in self.credits):
+            raise TransitionRefused(f"{credit_note} is already recorded against {self.number}")
+        if amount > self.creditable:
+            raise TransitionRefused(
+                f"the credit note ({amount}) exceeds what remains of {self.number} ({self.creditable})"
+            )
+        return self._next(credits=(*self.credits, Credit(credit_note, amount, on)))
+
+    def record_payment(self, payment_id: str, amount: Decimal, on: date, method: str = "") -> Receivable:
+        """Money received. An overpayment is recorded, not refused: money that arrived is never
+        lost; ``owed_to_customer`` shows it."""
+        if self.is_credit_note:
+            raise TransitionRefused(f"{self.number} is a credit note: it is not paid")
+        _positive(amount, "payment")
+        if not payment_id:
+            raise TransitionRefused("a payment needs its provider's id")
+        if any(p.payment_id == payment_id for p in self.payments):
+            raise TransitionRefused(f"payment {payment_id} is already recorded on {self.number}")
+        return self._next(payments=(*self.payments, Payment(payment_id, amount, on, method)))
+
+    def refund(self, refund_id: str, payment_id: str, amount: Decimal, on: date) -> Receivable:
+        """Money given back: the invoice is due again for it, and dunning resumes where it was."""
+        _positive(amount, "refund")
+        if any(r.refund_id == refund_id for r in self.refunds):
+            raise TransitionRefused(f"refund {refund_id} is already recorded on {self.number}")
+        payment = next((p for p in self.payments if p.payment_id == payment_id), None)
+        if payment is None:
+            raise TransitionRefused(f"{self.number} has no payment {payment_id} to refund")
+        already = sum((r.amount for r in self.refunds if r.payment_id == payment_id), ZERO)
+        if already + amount > payment.amount:
+            raise TransitionRefused(
+                f"refunds of {payment_id} ({already + amount}) would exceed the payment ({payment.amount})"
+            )
+        return self._next(refunds=(*self.refunds, Refund(refund_id, payment_id, amount, on)))
+
+    def pause(self, until: date, today: date) -> Receivable:
+        if self.is_credit_note:
+            raise TransitionRefused(f"{self.number} is a credit note: it has no reminders")
+        if until <= today:
+            raise TransitionRefused(f"a pause must end after today ({today}), not on {until}")
+        return self._next(dunning=replace(self.dunning, paused_until=until))
+
+    def resume(self) -> Receivable:
+        if self.dunning.paused_until is None and self.dunning.excluded is None:
+            raise TransitionRefused(f"{self.number}: reminders are neither paused nor stopped")
+        return self._next(dunning=replace(self.dunning, paused_until=None, excluded=None))
+
+    def exclude(self, reason: str) -> Receivable:
+        if not reason.strip():
+            raise TransitionRefused("say why the reminders stop")
+        if self.dunning.excluded is not None:
+            raise TransitionRefused(f"{self.number}: reminders already stopped ({self.dunning.excluded})")
+        return self._next(dunning=replace(self.dunning, excluded=reason.strip()))
+
+    def dispute(self, reason: str) -> Receivable:
+        if self.is_credit_note:
+            raise TransitionRefused(f"{self.number} is a credit note: it cannot be disputed")
+        if self.dunning.disputed:
+            raise TransitionRefused(f"{self.number} is already disputed")
+        if self.status is Status.CREDITED:
+            raise TransitionRefused(f"{self.number} is credited in full: nothing to dispute")
+        return self._next(dunning=replace(self.dunning, disputed=True, dispute_reason=reason or None))
+
+    def resolve_dispute(self, outcome: DisputeOutcome) -> Receivable:
+        """End a dispute. What the money became (a payment taken back) is recorded separately
+        with ``refund``; dunning resumes where it was if anything is still due."""
+        if not self.dunning.disputed:
+            raise TransitionRefused(f"{self.number} is not disputed")
+        return self._next(
+            dunning=replace(self.dunning, disputed=False, dispute_reason=f"resolved: {outcome.value}")
+        )
+
+    def advance_dunning(self, today: date) -> tuple[Receivable, int]:
+        """Carry out the next dunning step; returns the new state and the step done (1-based).
+        Refused when nothing is due today: a second run the same day does nothing twice."""
+        next_on = self.next_action_on
+        if next_on is None:
+            raise TransitionRefused(f"{self.number}: no reminder to send ({self.status.value})")
+        if next_on > today:
+            raise TransitionRefused(f"{self.number}: the next reminder is due on {next_on}, not {today}")
+        step = self.dunning.step + 1
+        return self._next(dunning=replace(self.dunning, step=step, last_action_on=today)), step
+
+
+def _positive(amount: Decimal, what: str) -> None:
+    if not isinstance(amount, Decimal) or not amount.is_finite():
+        raise TransitionRefused(f"a {what} amount must be a finite Decimal, not {amount!r}")
+    if amount <= 0:
+        raise TransitionRefused(f"a {what} must be positive, not {amount}")
+    if amount != amount.quantize(Decimal("0.01")):
+        raise TransitionRefused(f"a {what} is in cents, not {amount}")
+
+
+@dataclass(frozen=True, slots=True)
+class DunningPolicy:
+    """When reminders fall, relative to the due date, and the least gap between two."""
+
+    offsets: tuple[int, ...] = DEFAULT_OFFSETS
+    min_gap_days: int = DEFAULT_MIN_GAP_DAYS
+
+
+def open_receivable(invoice: Invoice, policy: DunningPolicy | None = None) -> Receivable:
+    """The state of a document at the moment it is issued."""
+    policy = policy or DunningPolicy()
+    return Receivable(
+        invoice_id=invoice.invoice_id,
+        number=invoice.number,
+        is_credit_note=invoice.is_credit_note,
+        total=invoice.totals.grand_total,
+        issue_date=invoice.issue_date,
+        due_date=invoice.due_date,
+        dunning=DunningState(offsets=policy.offsets, min_gap_days=policy.min_gap_days),
+    )
