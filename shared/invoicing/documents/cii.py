@@ -7,7 +7,9 @@ EN 16931 (the FNFE BR-FR rules, version 1.4.0):
 - BT-23, the "cadre de facturation": B1 (goods), S1 (services) or M1 (mixed), from the seller's
   operation category (BR-FR-08).
 - Notes PMT (fixed recovery fee), PMD (late-payment penalties) and AAB (no early-payment discount)
-  on every document, each exactly once (BR-FR-05, BR-FR-06); they carry the French legal mentions.
+  on every document, each exactly once (BR-FR-05, BR-FR-06); they carry the French legal mentions,
+  which ``invoicing.documents.mentions`` decides and words, as it does the exemption reasons (BT-120)
+  and how a credit note is settled (BT-20).
 - The seller's SIREN as BT-30 (scheme 0002, BR-FR-10) and an electronic address for both parties
   (BT-34 and BT-49, BR-FR-13 and BR-FR-12): the SIREN under scheme 0225 (the French addressing
   directory) when the party has one, else the e-mail address under scheme EM.
@@ -19,14 +21,15 @@ discounts, totals, exemption wording, payment details and legal mentions.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from lxml import etree
 
+from invoicing.documents.mentions import Kind, Where, mentions
 from invoicing.domain.invoice import AllowanceCharge, Invoice, Line
 from invoicing.domain.parties import Address, Client, OperationCategory, Seller, VatRegime
-from invoicing.domain.terms import RECOVERY_FEE_EUR
 from invoicing.domain.vat import VatCategory, VatTreatment
 
 RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
@@ -95,25 +98,6 @@ DEFAULT_UNIT_CODE = "C62"
 #: UNTDID 5189 code of a document allowance given without one: 95, "Discount".
 DEFAULT_ALLOWANCE_REASON_CODE = "95"
 
-#: BT-22 texts of the notes BR-FR-05 requires on every document (French: they are the legal mentions).
-PMT_TEXT = (
-    f"Indemnité forfaitaire pour frais de recouvrement en cas de retard de paiement : {RECOVERY_FEE_EUR} €"
-)
-PMT_CONSUMER_TEXT = (
-    "Indemnité forfaitaire pour frais de recouvrement : non applicable (client non professionnel)"
-)
-PMD_PREFIX = "Pénalités de retard : "
-PMD_CONSUMER_TEXT = "Pénalités de retard (C. com. art. L441-10) : non applicable (client non professionnel)"
-AAB_TEXT = "Pas d'escompte pour paiement anticipé"
-CREDIT_NOTE_PMT_TEXT = "Indemnité forfaitaire pour frais de recouvrement : sans objet pour un avoir"
-CREDIT_NOTE_PMD_TEXT = "Pénalités de retard : sans objet pour un avoir"
-CREDIT_NOTE_AAB_TEXT = "Escompte : sans objet pour un avoir"
-VAT_ON_DEBITS_TEXT = "Option pour le paiement de la taxe d'après les débits"
-#: BT-20 of a credit note: how it is settled (the PDF prints the same sentence).
-CREDIT_SETTLEMENT_TEXT = {
-    "fr": "Montant à déduire de vos prochains règlements ou remboursé sur demande.",
-    "en": "Amount to be deducted from your next payments or refunded on request.",
-}
 LINE_DISCOUNT_REASON = {"fr": "Remise", "en": "Discount"}
 
 
@@ -211,56 +195,32 @@ def _grouped(digits: str) -> str:
     return " ".join(digits[i : i + 3] for i in range(0, len(digits), 3))
 
 
-def _capital(amount: Decimal) -> str:
-    """``20 000 €``, ``1 500,50 €``: French grouping with plain spaces (the XML is read by machines too)."""
-    whole, _, cents = f"{amount:.2f}".partition(".")
-    grouped = f"{int(whole):,}".replace(",", " ")
-    return f"{grouped} €" if cents == "00" else f"{grouped},{cents} €"
-
-
 # --- what the XML says, computed from the invoice -----------------------------------------------------
 
 
-def seller_legal_information(seller: Seller) -> str:
-    """BT-33: legal form, share capital and RCS registration, as the invoice footer prints them."""
-    parts = []
-    form = seller.legal_form.strip()
-    if seller.share_capital is not None:
-        form = f"{form} au capital de {_capital(seller.share_capital)}".strip()
-    if form:
-        parts.append(form)
-    if seller.rcs_city:
-        parts.append(f"RCS {seller.rcs_city} {_grouped(seller.siren)}")
-    return " — ".join(parts)
+@dataclass(frozen=True, slots=True)
+class Said:
+    """The mentions the XML carries (``invoicing.documents.mentions`` decides them), where it puts them."""
 
+    #: BG-1, (BT-21 subject code, BT-22 text) pairs.
+    notes: tuple[tuple[str, str], ...]
+    #: BT-33, the seller's legal information (the note REG's text).
+    legal_information: str | None
+    #: BT-120, the exemption reason of each VATEX code (BT-121), in the document's language.
+    exemption_reasons: dict[str, str]
+    #: BT-20 of a credit note: how it is settled, in the document's language.
+    settlement: str | None
 
-def notes(invoice: Invoice) -> tuple[tuple[str, str], ...]:
-    """The document notes (BG-1) as (subject code BT-21, text BT-22) pairs, in French.
-
-    PMT, PMD and AAB are present on every document (BR-FR-05), whatever the buyer: for a private
-    buyer the recovery fee and the commercial late penalties do not apply (C. com. L441-10 binds
-    businesses), and the notes say so rather than being left out.
-    """
-    seller, buyer = invoice.seller, invoice.buyer
-    found: list[tuple[str, str]] = []
-    legal = seller_legal_information(seller)
-    if legal:
-        found.append(("REG", legal))
-    if invoice.is_credit_note:
-        found += [("PMT", CREDIT_NOTE_PMT_TEXT), ("PMD", CREDIT_NOTE_PMD_TEXT), ("AAB", CREDIT_NOTE_AAB_TEXT)]
-    elif buyer.is_business:
-        found += [
-            ("PMT", PMT_TEXT),
-            ("PMD", PMD_PREFIX + seller.late_penalty.describe("fr")),
-            ("AAB", AAB_TEXT),
-        ]
-    else:
-        found += [("PMT", PMT_CONSUMER_TEXT), ("PMD", PMD_CONSUMER_TEXT), ("AAB", AAB_TEXT)]
-    if seller.vat_on_debits and invoice.has_standard_vat:
-        found.append(("TXD", VAT_ON_DEBITS_TEXT))
-    if invoice.draft.credit_reason:
-        found.append(("ACD", invoice.draft.credit_reason))
-    return tuple(found)
+    @classmethod
+    def of(cls, invoice: Invoice) -> Said:
+        found = mentions(invoice, where=Where.XML)
+        locale = invoice.locale
+        return cls(
+            notes=tuple(m.note for m in found if m.note is not None),
+            legal_information=next((m.note[1] for m in found if m.note and m.note[0] == "REG"), None),
+            exemption_reasons={m.vatex: m.text(locale) for m in found if m.vatex is not None},
+            settlement=next((m.text(locale) for m in found if m.kind is Kind.SETTLEMENT), None),
+        )
 
 
 def vat_point_date_code(invoice: Invoice) -> str | None:
@@ -341,21 +301,24 @@ def build_cii(invoice: Invoice, profile: str = "en16931") -> bytes:
     _put(document, "ID", invoice.number)
     _put(document, "TypeCode", invoice.document_type.value)
     _put_date(document, "IssueDateTime", invoice.issue_date)
-    for subject, content in notes(invoice):
+    said = Said.of(invoice)
+    for subject, content in said.notes:
         note = _put(document, "IncludedNote/Content", content).getparent()
         _put(note, "SubjectCode", subject)
 
     transaction = _sub(root, _RSM["SupplyChainTradeTransaction"])
     locale = invoice.locale
     for number, line in enumerate(invoice.lines, start=1):
-        _line(transaction, number, line, locale, spec)
-    _agreement(transaction, invoice, spec)
+        _line(transaction, number, line, locale, spec, said)
+    _agreement(transaction, invoice, spec, said)
     _delivery(transaction, invoice)
-    _settlement(transaction, invoice, spec)
+    _settlement(transaction, invoice, spec, said)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
-def _line(transaction: etree._Element, number: int, line: Line, locale: str, spec: _Profile) -> None:
+def _line(
+    transaction: etree._Element, number: int, line: Line, locale: str, spec: _Profile, said: Said
+) -> None:
     item = _sub(transaction, _RAM["IncludedSupplyChainTradeLineItem"])
     _put(item, "AssociatedDocumentLineDocument/LineID", str(number))
     _put(item, "SpecifiedTradeProduct/Name", line.description)
@@ -364,8 +327,8 @@ def _line(transaction: etree._Element, number: int, line: Line, locale: str, spe
     quantity = _plain(line.quantity)
     _put(item, "SpecifiedLineTradeDelivery/BilledQuantity", quantity, unitCode=unit_code(line.unit))
     settlement = _sub(item, _RAM["SpecifiedLineTradeSettlement"])
-    exemption_locale = locale if spec.line_exemption else None
-    _tax_category(_sub(settlement, _RAM["ApplicableTradeTax"]), line.vat, exemption_locale)
+    reasons = said.exemption_reasons if spec.line_exemption else None
+    _tax_category(_sub(settlement, _RAM["ApplicableTradeTax"]), line.vat, reasons)
     if line.service_date is not None:  # BT-134/135: the day of this line's sale or service
         period = _sub(settlement, _RAM["BillingSpecifiedPeriod"])
         _put_date(period, "StartDateTime", line.service_date)
@@ -382,15 +345,15 @@ def _line(transaction: etree._Element, number: int, line: Line, locale: str, spe
     _put(settlement, "SpecifiedTradeSettlementLineMonetarySummation/LineTotalAmount", _money(line.net_amount))
 
 
-def _tax_category(tax: etree._Element, vat: VatTreatment, exemption_locale: str | None = None) -> None:
+def _tax_category(tax: etree._Element, vat: VatTreatment, reasons: dict[str, str] | None = None) -> None:
     """TypeCode, CategoryCode and rate of a line or an allowance/charge (BT-151/152, BT-95/96...).
 
-    With ``exemption_locale`` (EXTENDED), an exempt item also carries its exemption reason and code.
+    With the exemption ``reasons`` (EXTENDED), an exempt item also carries its exemption reason and code.
     """
-    exemption = vat.exemption if exemption_locale is not None else None
+    exemption = vat.exemption if reasons is not None else None
     _put(tax, "TypeCode", "VAT")
-    if exemption is not None:
-        _put(tax, "ExemptionReason", exemption.text(exemption_locale or "fr"))
+    if exemption is not None and reasons is not None:
+        _put(tax, "ExemptionReason", reasons[exemption.vatex])
     _put(tax, "CategoryCode", vat.category.value)
     if exemption is not None:
         _put(tax, "ExemptionReasonCode", exemption.vatex)
@@ -415,13 +378,12 @@ def _uri(party: etree._Element, value: tuple[str, str] | None) -> None:
         _put(party, "URIUniversalCommunication/URIID", value[0], schemeID=value[1])
 
 
-def _seller(agreement: etree._Element, seller: Seller, spec: _Profile) -> None:
+def _seller(agreement: etree._Element, seller: Seller, spec: _Profile, said: Said) -> None:
     party = _sub(agreement, _RAM["SellerTradeParty"])
     _put(party, "GlobalID", seller.siret, schemeID="0009")  # BT-29: the SIRET
     _put(party, "Name", seller.legal_name)
-    legal = seller_legal_information(seller)
-    if spec.party_description and legal:
-        _put(party, "Description", legal)
+    if spec.party_description and said.legal_information:
+        _put(party, "Description", said.legal_information)
     _put(party, "SpecifiedLegalOrganization/ID", seller.siren, schemeID="0002")
     if spec.contacts and (seller.phone or seller.email):
         contact = _sub(party, _RAM["DefinedTradeContact"])
@@ -452,9 +414,9 @@ def _buyer(agreement: etree._Element, buyer: Client) -> None:
         _put(party, "SpecifiedTaxRegistration/ID", buyer.vat_id, schemeID="VA")
 
 
-def _agreement(transaction: etree._Element, invoice: Invoice, spec: _Profile) -> None:
+def _agreement(transaction: etree._Element, invoice: Invoice, spec: _Profile, said: Said) -> None:
     agreement = _sub(transaction, _RAM["ApplicableHeaderTradeAgreement"])
-    _seller(agreement, invoice.seller, spec)
+    _seller(agreement, invoice.seller, spec, said)
     _buyer(agreement, invoice.buyer)
     if invoice.draft.order_ref:
         _put(agreement, "BuyerOrderReferencedDocument/IssuerAssignedID", invoice.draft.order_ref)
@@ -477,7 +439,7 @@ def _delivery(transaction: etree._Element, invoice: Invoice) -> None:
         _put_date(delivery, "ActualDeliverySupplyChainEvent/OccurrenceDateTime", draft.period_start)
 
 
-def _settlement(transaction: etree._Element, invoice: Invoice, spec: _Profile) -> None:
+def _settlement(transaction: etree._Element, invoice: Invoice, spec: _Profile, said: Said) -> None:
     settlement = _sub(transaction, _RAM["ApplicableHeaderTradeSettlement"])
     seller, draft, totals = invoice.seller, invoice.draft, invoice.totals
     pays_by_transfer = bool(seller.iban) and not invoice.is_credit_note
@@ -499,7 +461,7 @@ def _settlement(transaction: etree._Element, invoice: Invoice, spec: _Profile) -
         _put(tax, "TypeCode", "VAT")
         exemption = row.vat.exemption
         if exemption is not None:
-            _put(tax, "ExemptionReason", exemption.text(locale))
+            _put(tax, "ExemptionReason", said.exemption_reasons[exemption.vatex])
         _put(tax, "BasisAmount", _money(row.basis))
         _put(tax, "CategoryCode", row.vat.category.value)
         if exemption is not None:
@@ -514,16 +476,13 @@ def _settlement(transaction: etree._Element, invoice: Invoice, spec: _Profile) -
         _put_date(period, "StartDateTime", draft.period_start)
         _put_date(period, "EndDateTime", draft.period_end)
 
-    exemption_locale = locale if spec.line_exemption else None
+    reasons = said.exemption_reasons if spec.line_exemption else None
     for adjustment in draft.adjustments:
-        _adjustment(settlement, adjustment, exemption_locale)
+        _adjustment(settlement, adjustment, reasons)
 
     terms = _sub(settlement, _RAM["SpecifiedTradePaymentTerms"])
-    if invoice.is_credit_note:
-        description = CREDIT_SETTLEMENT_TEXT.get(locale, CREDIT_SETTLEMENT_TEXT["fr"])
-    else:
-        description = invoice.payment_terms.describe(locale)
-    _put(terms, "Description", description)
+    # BT-20: how a credit note is settled, else the payment terms.
+    _put(terms, "Description", said.settlement or invoice.payment_terms.describe(locale))
     # Exactly one due date: the BR-FR 1.4.0 XSLT fails (XPTY0004) on several.
     _put_date(terms, "DueDateDateTime", invoice.due_date)
 
@@ -543,7 +502,7 @@ def _settlement(transaction: etree._Element, invoice: Invoice, spec: _Profile) -
 
 
 def _adjustment(
-    settlement: etree._Element, adjustment: AllowanceCharge, exemption_locale: str | None
+    settlement: etree._Element, adjustment: AllowanceCharge, reasons: dict[str, str] | None
 ) -> None:
     element = _sub(settlement, _RAM["SpecifiedTradeAllowanceCharge"])
     _put_indicator(element, adjustment.is_charge)
@@ -552,4 +511,4 @@ def _adjustment(
     if code:
         _put(element, "ReasonCode", code)
     _put(element, "Reason", adjustment.reason)
-    _tax_category(_sub(element, _RAM["CategoryTradeTax"]), adjustment.vat, exemption_locale)
+    _tax_category(_sub(element, _RAM["CategoryTradeTax"]), adjustment.vat, reasons)

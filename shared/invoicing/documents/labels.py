@@ -1,4 +1,7 @@
-"""The words printed on documents, in French and English. One table so both stay in step."""
+"""The words printed on documents, in French and English. One table so both stay in step.
+
+Legal mentions (their wording and when they apply) are not here: ``invoicing.documents.mentions``.
+"""
 
 from __future__ import annotations
 
@@ -43,34 +46,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "scan_to_pay": ("Scannez pour payer par virement", "Scan to pay by bank transfer"),
     "continued": ("(suite)", "(continued)"),
     "page": ("Page", "Page"),
-    "corrects": ("Avoir sur la facture {number} du {date}", "Credit note for invoice {number} of {date}"),
     "reason": ("Motif", "Reason"),
-    "credit_settlement": (
-        "Montant à déduire de vos prochains règlements ou remboursé sur demande.",
-        "Amount to be deducted from your next payments or refunded on request.",
-    ),
-    "late_penalties": (
-        "En cas de retard de paiement, des pénalités au {rate} sont exigibles de plein droit dès le "
-        "lendemain de l'échéance, ainsi qu'une indemnité forfaitaire pour frais de recouvrement de "
-        "40 € (C. com. art. L441-10 et D441-5).",
-        "Late payment incurs interest at {rate}, due from the day after the due date without "
-        "further notice, plus a fixed compensation of €40 for recovery costs (French Commercial "
-        "Code art. L441-10 and D441-5).",
-    ),
-    "no_discount": ("Pas d'escompte pour paiement anticipé.", "No discount for early payment."),
-    "vat_on_debits": (
-        "Option pour le paiement de la taxe d'après les débits.",
-        "VAT is paid on an accrual basis (option for payment on debits).",
-    ),
-    "operation_goods": ("Opération : livraison de biens.", "Operation: supply of goods."),
-    "operation_services": ("Opération : prestation de services.", "Operation: supply of services."),
-    "operation_mixed": (
-        "Opération : livraison de biens et prestation de services.",
-        "Operation: supply of goods and services.",
-    ),
-    "capital": ("au capital de {capital}", "with a share capital of {capital}"),
-    "rcs": ("RCS {city} {siren}", "RCS {city} {siren}"),
-    "siret": ("SIRET {siret}", "SIRET {siret}"),
 }
 
 

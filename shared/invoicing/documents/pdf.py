@@ -4,9 +4,9 @@ Mentions (CGI art. 242 nonies A, Code de commerce L441-9, and the 2026 reform): 
 name, form, share capital, address, SIREN/SIRET, RCS, VAT id; buyer name, address, SIREN and
 VAT id for a business; number; issue date; date or period of sale/service; each line with
 quantity, unit price excl. VAT, VAT rate and total; VAT per rate; totals HT/TVA/TTC; due date
-and payment terms; late-payment rate and the 40 EUR recovery fee for business buyers; no
-early-payment discount; exemption wording; the nature of the operations; VAT on debits when
-opted for; IBAN/BIC with an EPC payment QR code.
+and payment terms; IBAN/BIC with an EPC payment QR code; and the legal mentions that
+``invoicing.documents.mentions`` decides and words (late payment, discount, exemptions, VAT on
+debits, nature of the operations, what a credit note corrects), each in its block of the page.
 
 Long documents flow onto more pages, with the table header repeated and "Page n/N".
 """
@@ -28,11 +28,12 @@ from invoicing.documents.fonts import (
     attach_prepared_fonts,
 )
 from invoicing.documents.labels import label
+from invoicing.documents.mentions import IDENTITY_SEPARATOR, Kind, Mention, Where, mentions
 from invoicing.documents.qr import epc_image
 from invoicing.domain.einvoicing import DEFAULT_FACTURX_PROFILE
 from invoicing.domain.identifiers import grouped_iban
 from invoicing.domain.invoice import Invoice, Line
-from invoicing.domain.parties import Address, OperationCategory
+from invoicing.domain.parties import Address
 from invoicing.domain.vat import VatCategory
 
 PAGE_W, PAGE_H = 210.0, 297.0
@@ -175,16 +176,51 @@ def _address_lines(address: Address) -> list[str]:
 # --- the document ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class _Mentions:
+    """The page's mentions in the document's language, by the block that prints them."""
+
+    identity: str
+    corrects: str | None
+    reason: str | None
+    exemptions: tuple[str, ...]
+    settlement: str | None
+    legal: tuple[str, ...]
+
+    @classmethod
+    def of(cls, invoice: Invoice) -> _Mentions:
+        found = mentions(invoice, where=Where.PAGE)
+        locale = invoice.locale
+
+        def texts(kind: Kind) -> tuple[str, ...]:
+            return tuple(m.text(locale) for m in found if m.kind is kind)
+
+        def one(key: str) -> str | None:
+            mention: Mention | None = next((m for m in found if m.key == key), None)
+            return None if mention is None else mention.text(locale)
+
+        settlement = texts(Kind.SETTLEMENT)
+        return cls(
+            identity=" ".join(texts(Kind.IDENTITY)),
+            corrects=one("corrects"),
+            reason=one("credit_reason"),
+            exemptions=texts(Kind.EXEMPTION),
+            settlement=settlement[0] if settlement else None,
+            legal=texts(Kind.LEGAL),
+        )
+
+
 def _draw(pdf: InvoicePDF, invoice: Invoice) -> None:
-    pdf.footer = lambda: _footer(pdf, invoice)  # type: ignore[method-assign]
+    said = _Mentions.of(invoice)
+    pdf.footer = lambda: _footer(pdf, invoice, said)  # type: ignore[method-assign]
     pdf.add_page()
     y = _header(pdf, invoice)
-    y = _parties(pdf, invoice, y + 6)
+    y = _parties(pdf, invoice, said, y + 6)
     columns = _columns(pdf, invoice)
     y = _table(pdf, invoice, columns, y + 7)
-    y = _totals(pdf, invoice, y + 5)
-    legal = _legal_lines(pdf, invoice)
-    y = _payment(pdf, invoice, y + 5, keep_with=4 + LEGAL_H * len(legal))
+    y = _totals(pdf, invoice, said, y + 5)
+    legal = _legal_lines(pdf, said)
+    y = _payment(pdf, invoice, said, y + 5, keep_with=4 + LEGAL_H * len(legal))
     _legal(pdf, legal, y + 4)
 
 
@@ -232,15 +268,12 @@ def _meta_rows(invoice: Invoice) -> list[tuple[str, str]]:
     return rows
 
 
-def _parties(pdf: InvoicePDF, invoice: Invoice, y: float) -> float:
+def _parties(pdf: InvoicePDF, invoice: Invoice, said: _Mentions, y: float) -> float:
     locale, buyer = invoice.locale, invoice.buyer
-    # Left: dates and references.
+    # Left: dates and references, under what a credit note corrects.
     rows = _meta_rows(invoice)
-    if invoice.draft.corrects is not None:
-        ref = invoice.draft.corrects
-        rows.insert(
-            0, ("", label("corrects", locale, number=ref.number, date=fmt.day(ref.issue_date, locale)))
-        )
+    if said.corrects is not None:
+        rows.insert(0, ("", said.corrects))
     row_y = y + 1
     for name, value in rows:
         if name:
@@ -256,12 +289,12 @@ def _parties(pdf: InvoicePDF, invoice: Invoice, y: float) -> float:
             _cell(pdf, LEFT, row_y, 96, 5, value)
             pdf.set_text_color(*TEXT)
         row_y += 5
-    if invoice.draft.credit_reason:
+    if said.reason:
         _font(pdf, BODY_SIZE)
         pdf.set_text_color(*MUTED)
         _cell(pdf, LEFT, row_y, LABEL_W, 5, label("reason", locale))
         pdf.set_text_color(*TEXT)
-        for part in _wrap(pdf, invoice.draft.credit_reason, VALUE_W - 2 * pdf.c_margin):
+        for part in _wrap(pdf, said.reason, VALUE_W - 2 * pdf.c_margin):
             _cell(pdf, LEFT + LABEL_W, row_y, VALUE_W, 5, part)
             row_y += 4.2
         row_y += 0.8
@@ -394,10 +427,9 @@ def _vat_rate_label(category: VatCategory, rate: Decimal, locale: str) -> str:
     return f"{fmt.percent(Decimal(0), locale)} ({category.value})"
 
 
-def _totals(pdf: InvoicePDF, invoice: Invoice, y: float) -> float:
+def _totals(pdf: InvoicePDF, invoice: Invoice, said: _Mentions, y: float) -> float:
     locale, totals = invoice.locale, invoice.totals
     summary_rows = len(totals.breakdown)
-    mentions = invoice.exemptions
     rows: list[tuple[str, str]] = []
     if invoice.draft.adjustments:
         rows.append((label("total_lines", locale), fmt.money(totals.line_total, locale)))
@@ -415,7 +447,7 @@ def _totals(pdf: InvoicePDF, invoice: Invoice, y: float) -> float:
             )
     rows.append((label("total_vat", locale), fmt.money(totals.vat_total, locale)))
     _font(pdf, 8, bold=True)
-    mention_lines = [part for mention in mentions for part in _wrap(pdf, mention, WIDTH - 2 * pdf.c_margin)]
+    mention_lines = [part for text in said.exemptions for part in _wrap(pdf, text, WIDTH - 2 * pdf.c_margin)]
     needed = max(6 * len(rows) + 10, 6 + 5 * (summary_rows + 1) + 4) + 4.2 * len(mention_lines) + 2
     if y + needed > BOTTOM:
         y = _next_page(pdf, invoice)
@@ -477,15 +509,15 @@ def _totals(pdf: InvoicePDF, invoice: Invoice, y: float) -> float:
     return y
 
 
-def _payment(pdf: InvoicePDF, invoice: Invoice, y: float, keep_with: float) -> float:
-    """The payment box; ``keep_with`` is the height of what must stay on its page after it."""
+def _payment(pdf: InvoicePDF, invoice: Invoice, said: _Mentions, y: float, keep_with: float) -> float:
+    """The payment box, or how a credit note is settled; ``keep_with`` is the height of what must
+    stay on its page after it."""
     locale, seller = invoice.locale, invoice.seller
-    if invoice.is_credit_note:
+    if said.settlement is not None:
         _font(pdf, BODY_SIZE)
-        text = label("credit_settlement", locale)
         if y + 10 + keep_with > BOTTOM:
             y = _next_page(pdf, invoice)
-        _cell(pdf, LEFT, y, WIDTH, 5, text)
+        _cell(pdf, LEFT, y, WIDTH, 5, said.settlement)
         return y + 6
     symbol = None
     if seller.iban:
@@ -541,23 +573,9 @@ LEGAL_H = 3.4
 LEGAL_SIZE = 7.3
 
 
-def _legal_lines(pdf: InvoicePDF, invoice: Invoice) -> list[str]:
-    locale, seller = invoice.locale, invoice.seller
-    paragraphs: list[str] = []
-    if invoice.buyer.is_business and not invoice.is_credit_note:
-        paragraphs.append(label("late_penalties", locale, rate=seller.late_penalty.describe(locale)))
-    if not invoice.is_credit_note:
-        paragraphs.append(label("no_discount", locale))
-    if seller.vat_on_debits and invoice.has_standard_vat:
-        paragraphs.append(label("vat_on_debits", locale))
-    category = {
-        OperationCategory.GOODS: "operation_goods",
-        OperationCategory.SERVICES: "operation_services",
-        OperationCategory.MIXED: "operation_mixed",
-    }[seller.operation_category]
-    paragraphs.append(label(category, locale))
+def _legal_lines(pdf: InvoicePDF, said: _Mentions) -> list[str]:
     _font(pdf, LEGAL_SIZE)
-    return [part for text in paragraphs for part in _wrap(pdf, text, WIDTH - 2 * pdf.c_margin)]
+    return [part for text in said.legal for part in _wrap(pdf, text, WIDTH - 2 * pdf.c_margin)]
 
 
 def _legal(pdf: InvoicePDF, lines: list[str], y: float) -> None:
@@ -569,29 +587,15 @@ def _legal(pdf: InvoicePDF, lines: list[str], y: float) -> None:
     pdf.set_text_color(*TEXT)
 
 
-def _identity_line(invoice: Invoice) -> str:
-    seller, locale = invoice.seller, invoice.locale
-    parts = [seller.legal_name]
-    form = seller.legal_form
-    if seller.share_capital is not None:
-        form += " " + label("capital", locale, capital=fmt.money(seller.share_capital, locale))
-    parts.append(form)
-    parts.append(label("siret", locale, siret=fmt.siret(seller.siret)))
-    if seller.rcs_city:
-        parts.append(label("rcs", locale, city=seller.rcs_city, siren=fmt.grouped(seller.siren, 3)))
-    if seller.vat_id:
-        parts.append(f"{label('vat_id', locale)} {seller.vat_id}")
-    # No-break spaces inside each part, so a line break only falls between parts.
-    return " — ".join(part.replace(" ", "\u00a0") for part in parts)
-
-
-def _footer(pdf: InvoicePDF, invoice: Invoice) -> None:
+def _footer(pdf: InvoicePDF, invoice: Invoice, said: _Mentions) -> None:
     y = PAGE_H - 17
     pdf.set_draw_color(*RULE)
     pdf.line(LEFT, y, LEFT + WIDTH, y)
     _font(pdf, 6.8)
     pdf.set_text_color(*MUTED)
-    identity = _identity_line(invoice)
+    # No-break spaces inside each part of the identity, so a line break only falls between parts.
+    parts = said.identity.split(IDENTITY_SEPARATOR)
+    identity = IDENTITY_SEPARATOR.join(part.replace(" ", "\u00a0") for part in parts)
     parts = _wrap(pdf, identity, WIDTH - 22)
     ly = y + 1.5
     for part in parts[:2]:

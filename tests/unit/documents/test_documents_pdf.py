@@ -28,6 +28,7 @@ from documents_helpers import (
 from invoicing.documents import format as fmt
 from invoicing.documents.fonts import CHARSET, InvoicePDF, attach_prepared_fonts
 from invoicing.documents.labels import _LABELS
+from invoicing.documents.mentions import WORDING
 from invoicing.documents.pdf import render_pdf
 from invoicing.domain.invoice import Invoice, Line
 from invoicing.domain.vat import EXEMPTIONS, VatCategory
@@ -316,7 +317,7 @@ def test_prepared_pdf_notes_characters_it_cannot_draw() -> None:
 
 def test_every_printed_wording_fits_the_prepared_charset() -> None:
     """Ordinary French and English invoices never need the slow fallback path."""
-    wordings = [text for pair in _LABELS.values() for text in pair]
+    wordings = [text for pair in (*_LABELS.values(), *WORDING.values()) for text in pair]
     wordings += [e.text_fr for e in EXEMPTIONS.values()] + [e.text_en for e in EXEMPTIONS.values()]
     wordings += [fmt.money(Decimal("-1234567.89"), loc) for loc in ("fr", "en")]
     wordings += [fmt.percent(Decimal("5.5"), loc) for loc in ("fr", "en")]

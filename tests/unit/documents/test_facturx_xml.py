@@ -19,19 +19,9 @@ import facturx_validation as fv
 import pytest
 from lxml import etree
 
-from invoicing.documents.cii import (
-    AAB_TEXT,
-    GUIDELINES,
-    NSMAP,
-    PMD_PREFIX,
-    PMT_TEXT,
-    VAT_ON_DEBITS_TEXT,
-    build_cii,
-    rate_text,
-    seller_legal_information,
-    unit_code,
-)
+from invoicing.documents.cii import GUIDELINES, NSMAP, build_cii, rate_text, unit_code
 from invoicing.documents.cii_read import CiiDocument, CiiError, read_cii
+from invoicing.documents.mentions import seller_legal_information
 from invoicing.domain.invoice import Invoice
 from invoicing.domain.money import ZERO
 from invoicing.domain.vat import VatCategory
@@ -400,10 +390,11 @@ def test_business_process_and_vat_point_date_code(
 def test_legal_notes_for_a_business_buyer(invoices: dict[str, Invoice]) -> None:
     invoice = invoices["single_rate_services_s1"]
     doc = read_cii(build_cii(invoice))
-    assert doc.note("PMT") == PMT_TEXT
-    assert doc.note("PMT").endswith("40 €")
-    assert doc.note("PMD") == PMD_PREFIX + invoice.seller.late_penalty.describe("fr")
-    assert doc.note("AAB") == AAB_TEXT
+    assert doc.note("PMT") == (
+        "Indemnité forfaitaire pour frais de recouvrement en cas de retard de paiement : 40 €"
+    )
+    assert doc.note("PMD") == "Pénalités de retard : " + invoice.seller.late_penalty.describe("fr")
+    assert doc.note("AAB") == "Pas d'escompte pour paiement anticipé."
     assert (
         doc.note("REG")
         == seller_legal_information(invoice.seller)
@@ -426,7 +417,7 @@ def test_legal_notes_for_a_private_buyer_and_a_credit_note(invoices: dict[str, I
 
 def test_vat_on_debits_is_said_twice(invoices: dict[str, Invoice]) -> None:
     doc = read_cii(build_cii(invoices["vat_on_debits"]))
-    assert doc.note("TXD") == VAT_ON_DEBITS_TEXT
+    assert doc.note("TXD") == "Option pour le paiement de la taxe d'après les débits."
     assert doc.vat_point_date_code == "5"
 
 
