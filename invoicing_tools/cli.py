@@ -71,11 +71,10 @@ def _local(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    """Read an export with the same code as the generate function, without any AWS."""
+    """Read an export with the very validation the generate function runs, without any AWS."""
     from invoicing.business import Business
-    from invoicing.ingest.clients import parse_clients
-    from invoicing.ingest.sales import parse_sales
-    from invoicing.ingest.table import read_table
+    from invoicing.services.clock import today
+    from invoicing.services.validation import Rules, validate_clients, validate_sales
     from invoicing.settings import SettingsError
     from invoicing_tools.local_aws.samconfig import environments
     from invoicing_tools.local_aws.stack import LocalStack
@@ -91,28 +90,23 @@ def _check(args: argparse.Namespace) -> int:
     except SettingsError as exc:
         print(f"configuration of {env.name}: {exc}", file=sys.stderr)
         return 2
+    rules = Rules.for_business(business, today(business.time_zone))
     try:
         clients = {}
         if args.clients:
-            data = Path(args.clients).read_bytes()
-            table = read_table(
-                data,
-                Path(args.clients).name,
-                max_bytes=business.max_input_bytes,
-                max_rows=business.max_input_rows,
-            )
-            clients = {c.ref: c for c in parse_clients(table, default_locale=business.default_locale)}
+            path = Path(args.clients)
+            clients = {c.ref: c for c in validate_clients(path.read_bytes(), path.name, rules)}
             print(f"{args.clients}: {len(clients)} client(s)")
-        data = Path(args.sales).read_bytes()
-        table = read_table(
-            data, Path(args.sales).name, max_bytes=business.max_input_bytes, max_rows=business.max_input_rows
-        )
-        drafts = parse_sales(
-            table,
+        path = Path(args.sales)
+        data = path.read_bytes()
+        drafts = validate_sales(
+            data,
+            path.name,
+            rules,
             clients=clients,
-            seller=business.seller,
-            file_key=args.sales,
+            file_key=f"incoming/{path.name}",
             file_sha256=hashlib.sha256(data).hexdigest(),
+            find_invoice=lambda number: None,
         )
     except InputRejected as rejected:
         for problem in rejected.problems:
@@ -154,7 +148,8 @@ def _invoices(args: argparse.Namespace) -> int:
         inv = stored.invoice
         print(
             f"{inv.number:<16} {inv.issue_date}  {inv.buyer.ref:<10} {inv.buyer.name[:36]:<38} "
-            f"TTC {inv.totals.grand_total:>10}  {inv.status.value:<14} {stored.pdf_key or '-'}"
+            f"TTC {inv.totals.grand_total:>10}  {stored.receivable.status.value:<14} "
+            f"due {stored.receivable.due:>10}  {stored.pdf_key or '-'}"
         )
     return 0
 
@@ -164,9 +159,10 @@ def _credit_note(args: argparse.Namespace) -> int:
 
     import boto3
 
+    from invoicing.business import GenerateSettings
     from invoicing.domain.invoice import CreditedLine
     from invoicing.services.credit_notes import CreditNoteError, issue_credit_note
-    from invoicing.services.generate import Generator
+    from invoicing.services.issuing import Issuer
 
     try:
         lines = tuple(
@@ -177,10 +173,10 @@ def _credit_note(args: argparse.Namespace) -> int:
         return 2
     # The stack's own settings, as its generate function has them.
     function = boto3.client("lambda").get_function_configuration(FunctionName=f"{args.stack}-generate")
-    generator = Generator.from_env(function["Environment"]["Variables"])
+    issuer = Issuer.from_settings(GenerateSettings.from_env(function["Environment"]["Variables"]))
     try:
         issued = issue_credit_note(
-            generator, args.number, reason=args.reason, lines=lines or None, request_id=args.request_id
+            issuer, args.number, reason=args.reason, lines=lines or None, request_id=args.request_id
         )
     except CreditNoteError as exc:
         print(f"refused: {exc}", file=sys.stderr)

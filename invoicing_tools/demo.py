@@ -24,10 +24,11 @@ from typing import Any
 import boto3
 
 from invoicing.adapters.invoices import InvoiceRepository
+from invoicing.business import GenerateSettings
 from invoicing.documents import format as fmt
 from invoicing.domain.invoice import CreditedLine
 from invoicing.services.credit_notes import issue_credit_note
-from invoicing.services.generate import Generator
+from invoicing.services.issuing import Issuer
 from invoicing.settings import Resources
 from invoicing_tools.local_aws.runtime import LocalRuntime
 from invoicing_tools.local_aws.samconfig import Environment, environments
@@ -128,7 +129,9 @@ def run(out: Path = PROJECT / "out" / "demo") -> dict[str, Any]:
 
 def _credit_notes(business: BusinessRun) -> None:
     """Both ways to correct an issued invoice: the operator's command, and a row in a file."""
-    generator = Generator.from_env(business.stack.functions["GenerateFunction"].environment)
+    issuer = Issuer.from_settings(
+        GenerateSettings.from_env(business.stack.functions["GenerateFunction"].environment)
+    )
     invoices = sorted(
         (s for s in InvoiceRepository(_resources(business.stack)).all() if not s.invoice.is_credit_note),
         key=lambda s: s.invoice.number,
@@ -137,7 +140,7 @@ def _credit_notes(business: BusinessRun) -> None:
         return
     first = invoices[0].invoice
     credit = issue_credit_note(
-        generator,
+        issuer,
         first.number,
         reason="Une journée annulée à la demande du client",
         lines=(CreditedLine(1, Decimal(1)),),
@@ -197,7 +200,12 @@ def _collect(runs: list[BusinessRun], out: Path) -> dict[str, Any]:
                     "total_excl_vat": str(invoice.totals.tax_basis_total),
                     "total_vat": str(invoice.totals.vat_total),
                     "total_incl_vat": str(invoice.totals.grand_total),
-                    "status": invoice.status.value,
+                    "status": item.receivable.status.value,
+                    "credited": str(item.receivable.credited),
+                    "amount_due": str(item.receivable.due),
+                    "next_action_on": (
+                        item.receivable.next_action_on.isoformat() if item.receivable.next_action_on else None
+                    ),
                     **paths,
                 }
             )
@@ -243,11 +251,14 @@ def _print(summary: dict[str, Any], out: Path) -> None:
                 fmt.amount(Decimal(doc[k]), "fr") for k in ("total_excl_vat", "total_vat", "total_incl_vat")
             )
             who = doc["client"][:38]
-            kind = (
-                "avoir"
-                if doc["type"] == "avoir"
-                else ("annulée par avoir" if doc["status"] == "credited" else "")
-            )
+            if doc["type"] == "avoir":
+                kind = "avoir"
+            elif doc["status"] == "credited":
+                kind = "annulée par avoir"
+            elif Decimal(doc["credited"]):
+                kind = f"avoir partiel, reste dû {fmt.amount(Decimal(doc['amount_due']), 'fr')}"
+            else:
+                kind = f"relance le {doc['next_action_on']}" if doc["next_action_on"] else ""
             print(f"  {doc['number']:<14}{who:<40}{doc['issue_date']:>11}{ht:>13}{tva:>11}{ttc:>13}  {kind}")
         for subject in business["alerts"]:
             print(f"  alerte opérateur : {subject}")

@@ -17,7 +17,7 @@ from invoicing.domain.einvoicing import DEFAULT_FACTURX_PROFILE, FACTURX_PROFILE
 from invoicing.domain.numbering import NumberingPattern
 from invoicing.domain.parties import Address, Locale, OperationCategory, Seller, VatRegime
 from invoicing.domain.terms import LatePenalty, PaymentTerms
-from invoicing.settings import SettingsError, flag, get, optional
+from invoicing.settings import Resources, SettingsError, flag, get, optional
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,3 +113,23 @@ def _profile(name: str) -> str:
     if name not in FACTURX_PROFILES:
         raise SettingsError(f"FACTURX_PROFILE must be one of {FACTURX_PROFILES}, not {name!r}")
     return name
+
+
+@dataclass(frozen=True, slots=True)
+class GenerateSettings:
+    """Import files, issue documents, queue them for sending, alert the operator."""
+
+    resources: Resources
+    business: Business
+    send_queue_url: str
+    alerts_topic_arn: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> GenerateSettings:
+        env = os.environ if env is None else env
+        return cls(
+            resources=Resources.from_env(env),
+            business=Business.from_env(env),
+            send_queue_url=get(env, "SEND_QUEUE_URL"),
+            alerts_topic_arn=get(env, "ALERTS_TOPIC_ARN"),
+        )

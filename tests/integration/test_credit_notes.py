@@ -11,9 +11,11 @@ import pdfplumber
 import pytest
 
 from invoicing.adapters.invoices import InvoiceRepository
-from invoicing.domain.invoice import CreditedLine, Status
+from invoicing.business import GenerateSettings
+from invoicing.domain.invoice import CreditedLine
+from invoicing.domain.receivable import Status
 from invoicing.services.credit_notes import CreditNoteError, issue_credit_note
-from invoicing.services.generate import Generator
+from invoicing.services.issuing import Issuer
 from tests.conftest import sales_csv
 
 SALES = sales_csv(
@@ -32,9 +34,14 @@ def issued(runtime, bucket, resources, with_clients):
     return {s.invoice.buyer.ref: s for s in InvoiceRepository(resources).all()}
 
 
+def issuer_of(stack) -> Issuer:
+    """The issuer as the operator's command builds it, from the deployed function's settings."""
+    return Issuer.from_settings(GenerateSettings.from_env(stack.functions["GenerateFunction"].environment))
+
+
 @pytest.fixture
-def generator(stack) -> Generator:
-    return Generator.from_env(stack.functions["GenerateFunction"].environment)
+def generator(stack) -> Issuer:
+    return issuer_of(stack)
 
 
 def text_of(pdf: bytes) -> str:
@@ -48,7 +55,7 @@ def test_operator_credits_part_of_an_invoice(generator, issued, resources, bucke
         generator, invoice.number, reason="Journée du 04/11 annulée", lines=(CreditedLine(1, Decimal(1)),)
     )
     assert credit.number == f"AV{invoice.issue_date.year}-00001"
-    assert credit.document_type == "381"
+    assert credit.is_credit_note
     # One day at 850.00 + 20 % VAT.
     assert (credit.total_excl_vat, credit.total_vat, credit.total_incl_vat) == (
         Decimal("850.00"),
@@ -56,8 +63,8 @@ def test_operator_credits_part_of_an_invoice(generator, issued, resources, bucke
         Decimal("1020.00"),
     )
     after = InvoiceRepository(resources).get_by_number(invoice.number)
-    assert after.credited_total == Decimal("1020.00")
-    assert after.invoice.status is Status.ISSUED  # partly credited: still due for the rest
+    assert after.receivable.credited == Decimal("1020.00")
+    assert after.receivable.status is Status.ISSUED  # partly credited: still due for the rest
     text = text_of(bucket.get(credit.pdf_key))
     assert "AVOIR" in text
     assert f"Avoir sur la facture {invoice.number}" in text
@@ -72,7 +79,7 @@ def test_the_same_request_twice_makes_one_credit_note(generator, issued, resourc
     assert again.number == first.number
     assert not again.created
     assert (
-        InvoiceRepository(resources).get_by_number(number).credited_total
+        InvoiceRepository(resources).get_by_number(number).receivable.credited
         == issued["C003"].invoice.totals.grand_total
     )
 
@@ -81,8 +88,8 @@ def test_full_credit_closes_the_invoice_and_its_reminders(generator, issued, res
     stored = issued["C003"]
     issue_credit_note(generator, stored.invoice.number, reason="Facturé par erreur")
     after = InvoiceRepository(resources).get_by_number(stored.invoice.number)
-    assert after.invoice.status is Status.CREDITED
-    assert after.credited_total == stored.invoice.totals.grand_total
+    assert after.receivable.status is Status.CREDITED
+    assert after.receivable.credited == stored.invoice.totals.grand_total
     due = {s.invoice.number for s in InvoiceRepository(resources).due_for_action(stored.invoice.due_date)}
     assert stored.invoice.number not in due
 
@@ -107,7 +114,7 @@ def test_two_credit_notes_at_once_cannot_both_pass(stack, issued, resources):
     outcomes: list[object] = []
 
     def operator(tag: str) -> None:
-        generator = Generator.from_env(stack.functions["GenerateFunction"].environment)
+        generator = issuer_of(stack)
         start.wait()
         try:
             outcomes.append(
@@ -133,7 +140,7 @@ def test_two_credit_notes_at_once_cannot_both_pass(stack, issued, resources):
     assert len(refused) == 1
     assert "exceed" in str(refused[0])
     after = InvoiceRepository(resources).get_by_number(number)
-    assert after.credited_total == Decimal("2040.00")
+    assert after.receivable.credited == Decimal("2040.00")
     credit_notes = [s for s in InvoiceRepository(resources).all() if s.invoice.is_credit_note]
     assert [c.invoice.number for c in credit_notes] == [issued_notes[0].number]  # no number burnt
 
@@ -152,7 +159,7 @@ def test_credit_note_from_the_input_file(runtime, bucket, resources, issued):
     assert note.draft.corrects.number == invoice.number
     assert note.draft.corrects.issue_date == invoice.issue_date
     assert note.totals.grand_total == invoice.totals.grand_total
-    assert InvoiceRepository(resources).get_by_number(invoice.number).invoice.status is Status.CREDITED
+    assert InvoiceRepository(resources).get_by_number(invoice.number).receivable.status is Status.CREDITED
     assert "Atelier annulé" in text_of(bucket.get(notes[0].pdf_key))
 
 

@@ -11,6 +11,7 @@ import json
 
 from invoicing.adapters.invoices import InvoiceRepository
 from invoicing.adapters.records import models
+from invoicing.domain.receivable import Delivery
 from tests.conftest import queue_messages, sales_csv
 
 SALES = sales_csv(
@@ -25,11 +26,9 @@ SALES = sales_csv(
 DOCUMENTS = 5
 
 
-def generator(runtime):
-    """The Generator the deployed generate function uses (its module-level, cached one)."""
-    module = runtime._module(runtime.stack.functions["GenerateFunction"])
-    with runtime._environment(runtime.stack.functions["GenerateFunction"]):
-        return module.generator()
+def importer(runtime):
+    """The file import the deployed generate function uses (its module-level one)."""
+    return runtime._module(runtime.stack.functions["GenerateFunction"]).importer
 
 
 def assert_complete(resources, bucket, stack, expected: int) -> None:
@@ -40,7 +39,7 @@ def assert_complete(resources, bucket, stack, expected: int) -> None:
     assert len({s.invoice.draft.source.group for s in stored}) == expected
     for item in stored:
         assert hashlib.sha256(bucket.get(item.pdf_key)).hexdigest() == item.pdf_sha256
-        assert item.send_queued_at is not None
+        assert item.receivable.delivery.state is Delivery.QUEUED
     counter = next(r for r in models(resources).SequenceRecord.scan() if not r.series.startswith("number#"))
     assert int(counter.last) == expected
     assert bucket.keys("incoming/") == []
@@ -78,7 +77,7 @@ def test_the_same_content_uploaded_again_makes_nothing_new(runtime, bucket, reso
 
 
 def test_a_run_that_dies_half_way_finishes_on_retry(runtime, bucket, resources, with_clients, stack):
-    wired = generator(runtime)
+    wired = importer(runtime)
     real_put = wired.documents.put
     pdfs = []
 
@@ -104,8 +103,8 @@ def test_a_run_that_dies_half_way_finishes_on_retry(runtime, bucket, resources, 
 def test_a_run_that_dies_between_numbering_and_rendering_finishes_on_retry(
     runtime, bucket, resources, with_clients, stack
 ):
-    wired = generator(runtime)
-    real_render = wired.render
+    wired = importer(runtime)
+    real_render = wired.issuer.render
     calls = []
 
     def dying_render(invoice):
@@ -114,7 +113,7 @@ def test_a_run_that_dies_between_numbering_and_rendering_finishes_on_retry(
             raise MemoryError("out of memory while rendering")
         return real_render(invoice)
 
-    wired.render = dying_render
+    wired.issuer.render = dying_render
     bucket.put("incoming/ventes.csv", SALES)
     runtime.run_until_idle()
     assert_complete(resources, bucket, stack, DOCUMENTS)
@@ -125,12 +124,12 @@ def test_a_run_that_dies_between_numbering_and_rendering_finishes_on_retry(
 def test_a_message_that_keeps_failing_ends_in_the_dead_letter_queue(
     runtime, bucket, resources, with_clients, stack
 ):
-    wired = generator(runtime)
+    wired = importer(runtime)
 
     def broken(*args, **kwargs):
         raise RuntimeError("a bug")
 
-    wired.render = broken
+    wired.issuer.render = broken
     bucket.put("incoming/ventes.csv", SALES)
     runtime.run_until_idle()
     attempts = [d for d in runtime.deliveries if d.function == "GenerateFunction" and d.failed]

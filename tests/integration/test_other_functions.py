@@ -14,6 +14,7 @@ import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
 from invoicing.adapters.invoices import InvoiceRepository
+from invoicing.events import SendRequest
 from invoicing.services.clock import today
 from invoicing_tools.local_aws.server import REGION
 from tests.conftest import queue_messages, sales_csv, stripe_event
@@ -51,15 +52,17 @@ def issued(runtime, bucket, resources, with_clients):
 
 
 def test_send_accepts_known_invoices_and_fails_only_the_unknown_one(runtime, stack, issued):
-    good = json.dumps({"invoice_id": issued[0].invoice.invoice_id, "number": issued[0].invoice.number})
-    unknown = json.dumps({"invoice_id": "inv-does-not-exist", "number": "FA0000-00000"})
-    response = runtime.invoke("SendFunction", sqs_event(stack, "SendQueue", [good, unknown]))
-    assert response == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
+    good = SendRequest(issued[0].invoice.invoice_id, issued[0].invoice.number).to_json()
+    unknown = SendRequest("inv-does-not-exist", "FA0000-00000").to_json()
+    # A bare dict (the old message form) is not a send request: it fails, it is not guessed at.
+    bare = json.dumps({"invoice_id": issued[0].invoice.invoice_id, "number": issued[0].invoice.number})
+    response = runtime.invoke("SendFunction", sqs_event(stack, "SendQueue", [good, unknown, bare]))
+    assert response == {"batchItemFailures": [{"itemIdentifier": "m-1"}, {"itemIdentifier": "m-2"}]}
 
 
 def test_send_fails_a_document_whose_pdf_is_missing(runtime, stack, bucket, issued):
     bucket.s3.delete_object(Bucket=bucket.name, Key=issued[0].pdf_key)
-    message = json.dumps({"invoice_id": issued[0].invoice.invoice_id, "number": issued[0].invoice.number})
+    message = SendRequest(issued[0].invoice.invoice_id, issued[0].invoice.number).to_json()
     # A batch whose every record failed makes the invocation fail: Lambda retries it whole.
     with pytest.raises(BatchProcessingError, match="has no stored PDF"):
         runtime.invoke("SendFunction", sqs_event(stack, "SendQueue", [message]))

@@ -11,7 +11,13 @@ One DynamoDB transaction (TransactWriteItems) does three things or nothing:
    second invoice.
 
 Concurrent writers race on condition 1; the loser re-reads and retries with the next number.
-A gap is impossible because the counter only moves together with an invoice.
+A gap is impossible because the counter only moves together with an invoice. A credit note
+also records itself on the invoice it corrects in the same transaction (4.), conditioned on
+that invoice's receivable version: two credit notes at once cannot both pass the ceiling.
+
+After issuing, the receivable (``invoicing.domain.receivable``) changes only through
+``update``: read, apply a pure transition, write on condition that the version is unchanged;
+on a conflict, read again and re-apply (the transition may then refuse).
 """
 
 from __future__ import annotations
@@ -23,7 +29,6 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
-from decimal import Decimal
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
@@ -31,16 +36,24 @@ from pynamodb.transactions import TransactWrite
 
 from invoicing.adapters.aws import region
 from invoicing.adapters.records import models
-from invoicing.domain import dunning
-from invoicing.domain.codec import invoice_from_dict, invoice_to_dict
-from invoicing.domain.invoice import TRANSITIONS, Draft, Invoice, Status, issue, transition
+from invoicing.domain.codec import (
+    encode_document,
+    invoice_from_dict,
+    receivable_from_dict,
+    receivable_to_dict,
+)
+from invoicing.domain.invoice import Draft, Invoice, issue
 from invoicing.domain.numbering import NumberingPattern
 from invoicing.domain.parties import Seller
+from invoicing.domain.receivable import (
+    DUNNING_QUEUE,
+    DunningPolicy,
+    Receivable,
+    TransitionRefused,
+    open_receivable,
+)
 from invoicing.domain.terms import PaymentTerms
 from invoicing.settings import Resources
-
-#: DynamoDB items are limited to 400 KB; keep a margin for the other attributes.
-MAX_DOCUMENT_BYTES = 350_000
 
 
 class NumberingConflict(RuntimeError):
@@ -51,35 +64,24 @@ class ChronologyError(RuntimeError):
     """An invoice would be numbered after one with a later issue date."""
 
 
-class DocumentTooLarge(ValueError):
-    pass
-
-
 class CreditExceedsInvoice(ValueError):
     """Credit notes would cancel more than the invoice: refused, whatever ran at the same time."""
 
 
+class StaleReceivable(RuntimeError):
+    """Another writer changed the receivable between our read and our write, too many times."""
+
+
 @dataclass(frozen=True, slots=True)
 class StoredInvoice:
+    """An issued document as stored: the snapshot, its running state and its files."""
+
     invoice: Invoice
+    receivable: Receivable
     created: bool
     pdf_key: str | None = None
     pdf_sha256: str | None = None
     xml_key: str | None = None
-    send_queued_at: str | None = None
-    credited_total: Decimal = Decimal("0")
-
-    @property
-    def creditable(self) -> Decimal:
-        """What a credit note may still cancel, incl. VAT."""
-        return self.invoice.totals.grand_total - self.credited_total
-
-
-def encode_document(invoice: Invoice) -> str:
-    text = json.dumps(invoice_to_dict(invoice), ensure_ascii=False, separators=(",", ":"))
-    if len(text.encode()) > MAX_DOCUMENT_BYTES:
-        raise DocumentTooLarge(f"{invoice.number}: {len(invoice.lines)} lines do not fit one record")
-    return text
 
 
 class InvoiceRepository:
@@ -102,16 +104,13 @@ class InvoiceRepository:
     # --- reading -----------------------------------------------------------------------------
 
     def _stored(self, record, created: bool = False) -> StoredInvoice:
-        invoice = invoice_from_dict(json.loads(record.document))
-        invoice = replace(invoice, status=Status(record.status), pdf_sha256=record.pdf_sha256)
         return StoredInvoice(
-            invoice=invoice,
+            invoice=invoice_from_dict(json.loads(record.document)),
+            receivable=receivable_from_dict(json.loads(record.receivable)),
             created=created,
             pdf_key=record.pdf_key,
             pdf_sha256=record.pdf_sha256,
             xml_key=record.xml_key,
-            send_queued_at=record.send_queued_at,
-            credited_total=record.credited_total,
         )
 
     def get(self, invoice_id: str) -> StoredInvoice | None:
@@ -134,7 +133,7 @@ class InvoiceRepository:
     def due_for_action(self, on_or_before: date) -> Iterator[StoredInvoice]:
         """Invoices whose next dunning action falls on or before a day: reads only those."""
         for record in self._Invoice.by_next_action.query(
-            dunning.OPEN, self._Invoice.next_action_on <= on_or_before.isoformat()
+            DUNNING_QUEUE, self._Invoice.next_action_on <= on_or_before.isoformat()
         ):
             yield self._stored(record)
 
@@ -148,6 +147,7 @@ class InvoiceRepository:
         numbering: NumberingPattern,
         issue_date: date,
         default_terms: PaymentTerms,
+        policy: DunningPolicy | None = None,
     ) -> StoredInvoice:
         """Number and store ``draft`` exactly once; a second call returns the first result."""
         if draft.source is None:
@@ -174,7 +174,8 @@ class InvoiceRepository:
                 default_terms=default_terms,
                 invoice_id=invoice_id,
             )
-            record = self._record(invoice, series)
+            receivable = open_receivable(invoice, policy)
+            record = self._record(invoice, receivable, series)
             # The same token for the same attempt: if the SDK retries a request whose first try
             # committed (a lost response), DynamoDB answers success instead of a cancellation.
             token = hashlib.sha256(f"{invoice_id}|{number}".encode()).hexdigest()[:36]
@@ -188,7 +189,7 @@ class InvoiceRepository:
                     tx.save(record, condition=self._Invoice.invoice_id.does_not_exist())
                     if draft.corrects is not None:
                         self._credit(tx, draft.corrects.number, invoice)
-                return self._stored(record, created=True)
+                return StoredInvoice(invoice, receivable, created=True)
             except TransactWriteError:
                 # Issued already: by a duplicate delivery running at the same time, or by this
                 # very attempt when only its response was lost.
@@ -238,40 +239,47 @@ class InvoiceRepository:
         target = self.get_by_number(number)
         if target is None:
             raise LookupError(f"corrected invoice {number} not found")
-        credited = target.credited_total + credit_note.totals.grand_total
-        if credited > target.invoice.totals.grand_total:
-            remaining = target.invoice.totals.grand_total - target.credited_total
-            amount = credit_note.totals.grand_total
-            raise CreditExceedsInvoice(
-                f"the credit note ({amount}) exceeds what remains of {number} ({remaining})"
+        try:
+            after = target.receivable.credit(
+                credit_note.number, credit_note.totals.grand_total, credit_note.issue_date
             )
-        Inv = self._Invoice
-        actions = [Inv.credited_total.set(credited)]
-        status = target.invoice.status
-        if credited == target.invoice.totals.grand_total and Status.CREDITED in TRANSITIONS[status]:
-            actions += [
-                Inv.status.set(transition(status, Status.CREDITED).value),
-                Inv.dunning_queue.remove(),
-                Inv.next_action_on.remove(),
-            ]
+        except TransitionRefused as exc:
+            raise CreditExceedsInvoice(str(exc)) from exc
+        # Conditioned on the version we read: two credit notes written at once cannot both
+        # pass the ceiling check above.
         tx.update(
-            Inv(target.invoice.invoice_id),
-            actions=actions,
-            # The credited total we read is still the current one: two credit notes written at
-            # once cannot both pass the "does not exceed the invoice" check above.
-            condition=(Inv.credited_total == target.credited_total) & (Inv.status == status.value),
+            self._Invoice(target.invoice.invoice_id),
+            actions=self._state_actions(after),
+            condition=self._Invoice.version == target.receivable.version,
         )
 
-    def _record(self, invoice: Invoice, series: str):
+    def _state_actions(self, r: Receivable) -> list:
+        """The receivable and every attribute derived from it, written together."""
+        Inv = self._Invoice
+        next_on = r.next_action_on
+        actions = [
+            Inv.receivable.set(_encode_receivable(r)),
+            Inv.version.set(r.version),
+            Inv.status.set(r.status.value),
+            Inv.credited_total.set(r.credited),
+            Inv.amount_due.set(r.due),
+        ]
+        if next_on is None:
+            actions += [Inv.dunning_queue.remove(), Inv.next_action_on.remove()]
+        else:
+            actions += [Inv.dunning_queue.set(DUNNING_QUEUE), Inv.next_action_on.set(next_on.isoformat())]
+        return actions
+
+    def _record(self, invoice: Invoice, receivable: Receivable, series: str):
         totals = invoice.totals
-        pending_action = None if invoice.is_credit_note else dunning.first_action_on(invoice.due_date)
+        next_on = receivable.next_action_on
         source = invoice.draft.source
         return self._Invoice(
             invoice.invoice_id,
             number=invoice.number,
             series=series,
             document_type=invoice.document_type.value,
-            status=invoice.status.value,
+            status=receivable.status.value,
             client_ref=invoice.buyer.ref,
             issue_date=invoice.issue_date.isoformat(),
             due_date=invoice.due_date.isoformat(),
@@ -279,14 +287,17 @@ class InvoiceRepository:
             total_excl_vat=totals.tax_basis_total,
             total_vat=totals.vat_total,
             total_incl_vat=totals.grand_total,
-            credited_total=Decimal("0"),
+            credited_total=receivable.credited,
+            amount_due=receivable.due,
             currency=invoice.currency,
             corrects_number=invoice.draft.corrects.number if invoice.draft.corrects else None,
             document=encode_document(invoice),
+            receivable=_encode_receivable(receivable),
+            version=receivable.version,
             source_key=source.file_key if source else None,
             source_sha256=source.file_sha256 if source else None,
-            dunning_queue=dunning.OPEN if pending_action else None,
-            next_action_on=pending_action.isoformat() if pending_action else None,
+            dunning_queue=DUNNING_QUEUE if next_on else None,
+            next_action_on=next_on.isoformat() if next_on else None,
             created_at=self._clock().isoformat(timespec="seconds"),
         )
 
@@ -312,17 +323,34 @@ class InvoiceRepository:
                 ) from exc
             raise
 
-    def mark_send_queued(self, invoice_id: str) -> bool:
-        """Remember that the send message went out; False if it had been already."""
+    def update(
+        self, invoice_id: str, change: Callable[[Receivable], Receivable], *, attempts: int = 8
+    ) -> StoredInvoice:
+        """Apply a pure transition to an invoice's receivable, by conditional write on its
+        version. On a conflict the receivable is read again and ``change`` re-applied, so it
+        sees the other writer's result (and may refuse: ``TransitionRefused`` propagates).
+        A ``change`` that returns the receivable it was given writes nothing."""
         Inv = self._Invoice
-        try:
-            Inv(invoice_id).update(
-                actions=[Inv.send_queued_at.set(self._clock().isoformat(timespec="seconds"))],
-                condition=Inv.invoice_id.exists() & Inv.send_queued_at.does_not_exist(),
-            )
-        except UpdateError:
+        for attempt in range(attempts):
             stored = self.get(invoice_id)
-            if stored is not None and stored.send_queued_at:
-                return False
-            raise
-        return True
+            if stored is None:
+                raise LookupError(f"no invoice {invoice_id}")
+            after = change(stored.receivable)
+            if after is stored.receivable:
+                return stored
+            if after.version != stored.receivable.version + 1:
+                raise ValueError("a receivable changes by one transition at a time")
+            try:
+                Inv(invoice_id).update(
+                    actions=self._state_actions(after),
+                    condition=Inv.version == stored.receivable.version,
+                )
+            except UpdateError:
+                self._sleep(random.uniform(0, 0.01 * 2**attempt))  # noqa: S311
+                continue
+            return replace(stored, receivable=after)
+        raise StaleReceivable(f"{invoice_id}: changed by others {attempts} times in a row")
+
+
+def _encode_receivable(r: Receivable) -> str:
+    return json.dumps(receivable_to_dict(r), separators=(",", ":"))

@@ -1,7 +1,10 @@
 """pynamodb models, bound at run time to the table names the stack gives (``Resources``).
 
-The invoice record keeps the immutable document as a JSON snapshot (``document``) beside the
-few attributes that queries and conditional writes need (status, totals, dunning keys).
+The invoice record keeps the immutable document as a JSON snapshot (``document``) and its
+running state, the receivable, as another (``receivable``, with its ``version`` for
+conditional writes). Beside them, copies of what queries and alarms need (status, amounts,
+the next-action key of the sparse dunning index): always computed from the receivable when
+it is written, never set on their own.
 Amounts are DynamoDB numbers read back as ``Decimal``: never float.
 """
 
@@ -81,6 +84,7 @@ def models(resources: Resources) -> SimpleNamespace:
         total_vat = DecimalAttribute()
         total_incl_vat = DecimalAttribute()
         credited_total = DecimalAttribute(default=lambda: Decimal("0"))
+        amount_due = DecimalAttribute(default=lambda: Decimal("0"))
         currency = UnicodeAttribute(default="EUR")
         corrects_number = UnicodeAttribute(null=True)
         document = UnicodeAttribute()
@@ -89,7 +93,8 @@ def models(resources: Resources) -> SimpleNamespace:
         pdf_key = UnicodeAttribute(null=True)
         pdf_sha256 = UnicodeAttribute(null=True)
         xml_key = UnicodeAttribute(null=True)
-        send_queued_at = UnicodeAttribute(null=True)
+        receivable = UnicodeAttribute()
+        version = NumberAttribute(default=0)
         dunning_queue = UnicodeAttribute(null=True)
         next_action_on = UnicodeAttribute(null=True)
         created_at = UnicodeAttribute()

@@ -171,6 +171,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Characters that cannot be printed on the invoice: {chars}; write this text in Latin (or Greek, "
         "Cyrillic) characters.",
     ),
+    "unrenderable": (
+        "Ce document ne peut pas être produit (PDF ou XML Factur-X) : {detail}. Aucune facture n'a "
+        "été numérotée ; corrigez les lignes concernées.",
+        "This document cannot be produced (PDF or Factur-X XML): {detail}. No invoice was numbered; "
+        "fix the rows concerned.",
+    ),
     "email_required": (
         "Adresse e-mail obligatoire pour un client sans SIREN ni numéro de TVA (un particulier) : "
         "c'est là que ses factures sont envoyées.",

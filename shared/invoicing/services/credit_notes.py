@@ -14,7 +14,9 @@ import json
 
 from invoicing.adapters.invoices import CreditExceedsInvoice
 from invoicing.domain.invoice import CreditedLine, Source, credit_note_draft
-from invoicing.services.generate import Generator, IssuedSummary
+from invoicing.domain.problems import InputRejected
+from invoicing.services.issuing import IssuedDocument, Issuer
+from invoicing.services.validation import Rules, check_drafts
 
 
 class CreditNoteError(ValueError):
@@ -22,16 +24,16 @@ class CreditNoteError(ValueError):
 
 
 def issue_credit_note(
-    generator: Generator,
+    issuer: Issuer,
     number: str,
     *,
     reason: str,
     lines: tuple[CreditedLine, ...] | None = None,
     request_id: str = "",
-) -> IssuedSummary:
+) -> IssuedDocument:
     """Credit ``number`` in full (``lines`` None) or in part. ``request_id`` distinguishes two
     otherwise identical requests that are both meant (two separate credits)."""
-    stored = generator.invoices.get_by_number(number)
+    stored = issuer.find(number)
     if stored is None:
         raise CreditNoteError(f"no invoice numbered {number}")
     request = {
@@ -42,20 +44,24 @@ def issue_credit_note(
     }
     digest = hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()
     source = Source(f"operator/credit-notes/{number}", digest, "credit-note")
-    if generator.invoices.get(source.invoice_id) is None:
+    if issuer.invoices.get(source.invoice_id) is None:
         try:
             draft = credit_note_draft(
                 stored.invoice,
                 reason=reason,
                 source=source,
                 lines=lines,
-                already_credited=stored.credited_total,
+                already_credited=stored.receivable.credited,
             )
         except ValueError as exc:
             raise CreditNoteError(str(exc)) from exc
     else:  # issued already by this same request: let the idempotent path return it
         draft = credit_note_draft(stored.invoice, reason=reason, source=source, lines=lines)
     try:
-        return generator.issue_draft(draft)
+        check_drafts([draft], Rules.for_business(issuer.business, issuer.today()))
+    except InputRejected as rejected:
+        raise CreditNoteError("; ".join(p.reason_en for p in rejected.problems)) from rejected
+    try:
+        return issuer.issue(draft)
     except CreditExceedsInvoice as exc:  # another credit note was recorded meanwhile
         raise CreditNoteError(str(exc)) from exc
