@@ -13,9 +13,15 @@ import hashlib
 import json
 import sys
 import time
+from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from invoicing.domain.problems import InputRejected
+from invoicing.domain.problems import InputRejected, Problem
+
+if TYPE_CHECKING:
+    from invoicing.business import Business
+    from invoicing.domain.invoice import Draft
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -70,11 +76,33 @@ def _local(args: argparse.Namespace) -> int:
     return 0
 
 
+def check_files(sales: Path, clients: Path | None, business: Business, day: date) -> tuple[Draft, ...]:
+    """What ``invoicing check`` does: the very validation the generate function runs, on
+    local files, without AWS. Raises ``InputRejected`` exactly as generate would refuse."""
+    from invoicing.services.validation import Rules, validate_clients, validate_sales
+
+    rules = Rules.for_business(business, day)
+    known = {}
+    if clients is not None:
+        known = {c.ref: c for c in validate_clients(clients.read_bytes(), clients.name, rules)}
+    data = sales.read_bytes()
+    if len(data) > business.max_input_bytes:  # generate refuses it unread, by its size alone
+        raise InputRejected([Problem("too_large", params={"limit": business.max_input_bytes})])
+    return validate_sales(
+        data,
+        sales.name,
+        rules,
+        clients=known,
+        file_key=f"incoming/{sales.name}",
+        file_sha256=hashlib.sha256(data).hexdigest(),
+        find_invoice=lambda number: None,
+    )
+
+
 def _check(args: argparse.Namespace) -> int:
     """Read an export with the very validation the generate function runs, without any AWS."""
     from invoicing.business import Business
     from invoicing.services.clock import today
-    from invoicing.services.validation import Rules, validate_clients, validate_sales
     from invoicing.settings import SettingsError
     from invoicing_tools.local_aws.samconfig import environments
     from invoicing_tools.local_aws.stack import LocalStack
@@ -90,23 +118,12 @@ def _check(args: argparse.Namespace) -> int:
     except SettingsError as exc:
         print(f"configuration of {env.name}: {exc}", file=sys.stderr)
         return 2
-    rules = Rules.for_business(business, today(business.time_zone))
     try:
-        clients = {}
-        if args.clients:
-            path = Path(args.clients)
-            clients = {c.ref: c for c in validate_clients(path.read_bytes(), path.name, rules)}
-            print(f"{args.clients}: {len(clients)} client(s)")
-        path = Path(args.sales)
-        data = path.read_bytes()
-        drafts = validate_sales(
-            data,
-            path.name,
-            rules,
-            clients=clients,
-            file_key=f"incoming/{path.name}",
-            file_sha256=hashlib.sha256(data).hexdigest(),
-            find_invoice=lambda number: None,
+        drafts = check_files(
+            Path(args.sales),
+            Path(args.clients) if args.clients else None,
+            business,
+            today(business.time_zone),
         )
     except InputRejected as rejected:
         for problem in rejected.problems:
