@@ -14,7 +14,9 @@ traces nobody reads should not pay.
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
 import warnings
 from collections.abc import Callable
 from functools import wraps
@@ -25,7 +27,22 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 NAMESPACE = "Invoicing"
 
-logger = Logger()
+
+class _CurrentStdout(logging.StreamHandler):
+    """Writes to ``sys.stdout`` as it is at each record, not as it was when the logger was
+    made: the same in Lambda, and in the local harness each function's log lands in its own
+    file (the harness redirects stdout around each invocation)."""
+
+    @property  # type: ignore[override]
+    def stream(self):
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
+logger = Logger(logger_handler=_CurrentStdout())
 metrics = Metrics(namespace=NAMESPACE)
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -7,6 +7,7 @@ import io
 import json
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pdfplumber
@@ -54,3 +55,22 @@ def test_demo_makes_the_sample_invoices_and_shows_where(tmp_path: Path):
     credit_notes = [d for d in horizon["documents"] if d["type"] == "avoir"]
     assert len(credit_notes) == 2
     assert any(d["status"] == "credited" for d in horizon["documents"] if d["type"] == "facture")
+    # Each function's log holds its own lines, under its own service name.
+    for function, service in (("GenerateFunction", "generate"), ("SendFunction", "send")):
+        lines = [
+            json.loads(line)
+            for line in (out / "logs" / "conseil-horizon" / f"{function}.log").read_text().splitlines()
+            if line.startswith("{")
+        ]
+        assert lines
+        assert {line["service"] for line in lines} == {service}
+    # The receivable's state is in the summary: the partly credited invoice still has money due.
+    partly = [
+        d
+        for d in horizon["documents"]
+        if d["type"] == "facture" and Decimal(d["credited"]) and d["status"] != "credited"
+    ]
+    assert partly
+    assert all(
+        Decimal(d["amount_due"]) == Decimal(d["total_incl_vat"]) - Decimal(d["credited"]) for d in partly
+    )

@@ -106,6 +106,46 @@ CASES = {
         "prix_unitaire_ht",
         None,
     ),
+    "a vertical tab, which XML refuses (issue 7's three-row file)": (
+        "m.csv",
+        sales_csv(
+            [
+                "C001;03/11/2026;Audit normal;1;jour;850;20;;;",
+                "C002;03/11/2026;Audit\x0bconseil;1;jour;850;0;;;autoliquidation",
+                "C003;03/11/2026;Formation;1;u;100;20;;;",
+            ]
+        ),
+        "forbidden_characters",
+        3,
+        "description",
+        "Audit\\u000bconseil",
+    ),
+    "a form feed, and a unit separator (1F)": (
+        "n.csv",
+        sales_csv(
+            ["C001;03/11/2026;Audit\x0cconseil;1;jour;850;20;;;", "C001;04/11/2026;Suivi\x1f;1;h;95;20;;;"]
+        ),
+        "forbidden_characters",
+        2,
+        "description",
+        None,
+    ),
+    "a bidirectional override": (
+        "o.csv",
+        sales_csv(["C001;03/11/2026;Evil\u202eCorp audit;1;jour;850;20;;;"]),
+        "forbidden_characters",
+        2,
+        "description",
+        "Evil\\u202eCorp audit",
+    ),
+    "a zero-width space in an order reference": (
+        "p.csv",
+        sales_csv(["C001;03/11/2026;Audit;1;jour;850;20;BC\u200b-1;;"]),
+        "forbidden_characters",
+        2,
+        "reference_commande",
+        None,
+    ),
     "characters the invoice cannot print": (
         "l.csv",
         sales_csv(["C001;03/11/2026;株式会社の監査;2;h;95;20;;;"]),
@@ -163,6 +203,21 @@ def test_bad_file_is_refused_whole_with_a_report(
     # The function did not fail: a refusal is an answer, not an error to retry.
     generate = [d for d in runtime.deliveries if d.function == "GenerateFunction"]
     assert all(d.failed == 0 for d in generate)
+
+
+def test_a_clients_file_with_a_control_character_is_refused(runtime, bucket, resources, operator_inbox):
+    bad = (
+        "reference;nom;adresse;code_postal;ville;siren\n"
+        "C001;Boulangerie\x0bLefèvre;4 rue;69001;Lyon;552100554\n"
+    )
+    bucket.put("incoming/clients/clients.csv", bad)
+    runtime.run_until_idle()
+    assert bucket.keys("rejected/") == ["rejected/clients/clients.csv"]
+    report = read_report(bucket.get("reports/clients.csv.errors.csv"))
+    assert [(r["ligne"], r["colonne"], r["valeur"]) for r in report] == [
+        ("2", "nom", "Boulangerie\\u000bLefèvre")
+    ]
+    assert "U+000B" in report[0]["reason"]
 
 
 def test_every_problem_of_a_file_is_reported_at_once(runtime, bucket, with_clients):

@@ -172,3 +172,12 @@ def test_credit_note_file_naming_an_unknown_invoice_is_refused(runtime, bucket, 
     report = bucket.get("reports/avoirs.csv.errors.csv").decode("utf-8-sig")
     assert "FA1999-00001" in report
     assert not [s for s in InvoiceRepository(resources).all() if s.invoice.is_credit_note]
+
+
+@pytest.mark.parametrize("reason", ["Erreur\x0bde prix", "Evil\u202eCorp", "咨询服务"])
+def test_a_reason_the_document_cannot_carry_is_refused_before_numbering(generator, issued, resources, reason):
+    number = issued["C003"].invoice.number
+    with pytest.raises(CreditNoteError, match="characters"):
+        issue_credit_note(generator, number, reason=reason)
+    assert not [s for s in InvoiceRepository(resources).all() if s.invoice.is_credit_note]
+    assert InvoiceRepository(resources).get_by_number(number).receivable.credited == Decimal(0)

@@ -34,7 +34,7 @@ def test_logs_and_metrics_name_the_function_and_share_one_namespace(
         assert directive["Namespace"] == "Invoicing"
         by_service.setdefault(item["service"], set()).update(m["Name"] for m in directive["Metrics"])
     assert by_service == {
-        "generate": {"FilesProcessed", "InvoicesIssued"},
+        "generate": {"FilesProcessed", "InvoicesIssued"},  # nothing rejected
         "send": {"DocumentsReadyToSend"},
         "ocr": {"SupplierDocumentsReceived"},
         "remind": {"DunningRuns"},

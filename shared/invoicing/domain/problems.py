@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from invoicing.domain.text import quoted
+
 #: code -> (French, English); ``{placeholders}`` are filled from ``Problem.params``.
 MESSAGES: dict[str, tuple[str, str]] = {
     # whole file
@@ -171,6 +173,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Characters that cannot be printed on the invoice: {chars}; write this text in Latin (or Greek, "
         "Cyrillic) characters.",
     ),
+    "forbidden_characters": (
+        "Caractères invisibles ou de contrôle interdits : {chars} (copiés depuis une autre "
+        "application ?) ; retapez ce texte.",
+        "Invisible or control characters are not allowed: {chars} (pasted from another "
+        "application?); type this text again.",
+    ),
     "unrenderable": (
         "Ce document ne peut pas être produit (PDF ou XML Factur-X) : {detail}. Aucune facture n'a "
         "été numérotée ; corrigez les lignes concernées.",
@@ -204,6 +212,9 @@ class Problem:
     def __post_init__(self) -> None:
         if self.code not in MESSAGES:
             raise KeyError(f"unknown problem code {self.code!r}")
+        if self.value is not None:
+            # Quoted back in reports and alerts: bounded and with nothing invisible in it.
+            object.__setattr__(self, "value", quoted(self.value))
 
     @property
     def reason_fr(self) -> str:

@@ -18,6 +18,7 @@ from invoicing.domain.invoice import Discount, DocumentType
 from invoicing.domain.parties import Locale, VatRegime
 from invoicing.domain.problems import Problem
 from invoicing.domain.terms import PaymentTerms
+from invoicing.domain.text import forbidden_characters
 from invoicing.domain.vat import FRENCH_RATES, VatTreatment
 from invoicing.ingest.columns import normalise
 
@@ -254,6 +255,9 @@ def parse_text(cell: Cell, *, limit: int, required: bool = False) -> str | Probl
         return cell.problem("required") if required else None
     if len(text) > limit:
         return cell.problem("text_too_long", limit=limit)
+    refused = forbidden_characters(text)
+    if refused:
+        return cell.problem("forbidden_characters", chars=", ".join(refused))
     return text
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -155,7 +155,8 @@ class Issuer:
             return stored
         self.send_queue.enqueue(SendRequest(stored.invoice.invoice_id, stored.invoice.number))
         at = self.now()
-        return self.invoices.update(
+        queued = self.invoices.update(
             stored.invoice.invoice_id,
             lambda r: r.queue_send(at) if r.delivery.state is Delivery.PENDING else r,
         )
+        return replace(queued, created=stored.created)

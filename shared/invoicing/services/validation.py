@@ -21,6 +21,7 @@ from invoicing.domain.codec import DocumentTooLarge, encode_document
 from invoicing.domain.invoice import DocumentType, Draft, Invoice, issue
 from invoicing.domain.parties import Client
 from invoicing.domain.problems import InputRejected, Problem
+from invoicing.domain.text import forbidden_characters
 from invoicing.ingest.clients import parse_clients
 from invoicing.ingest.sales import InvoiceLookup, parse_sales
 from invoicing.ingest.table import Table, read_table
@@ -130,9 +131,22 @@ def placeholder_number(business: Business, draft: Draft, day: date) -> str:
 
 
 def _check_printable(texts: Iterable[tuple[int | None, str, str]]) -> None:
-    """Refuse text our fonts cannot draw before anything is numbered: it would vanish."""
+    """Refuse invisible or control characters, and text our fonts cannot draw (it would
+    vanish), before anything is numbered."""
     problems = []
     for row, column, text in texts:
+        refused = forbidden_characters(text)
+        if refused:
+            problems.append(
+                Problem(
+                    "forbidden_characters",
+                    row=row,
+                    column=column,
+                    value=text,
+                    params={"chars": ", ".join(refused)},
+                )
+            )
+            continue
         missing = undrawable(text)
         if missing:
             problems.append(
