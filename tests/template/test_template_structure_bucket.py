@@ -1,0 +1,131 @@
+"""The documents bucket: private, encrypted, versioned, kept as long as the law says, and feeding
+the queues through notifications only this stack's bucket may send."""
+
+from __future__ import annotations
+
+import pytest
+from template_helpers import (
+    LEGAL_RETENTION_DAYS,
+    as_list,
+    props,
+    refs,
+    resources,
+    sub_text,
+)
+
+
+def test_documents_bucket_is_private_encrypted_versioned_and_retained(template):
+    bucket = template["Resources"]["DocumentsBucket"]
+    assert bucket["DeletionPolicy"] == "Retain"
+    assert bucket["UpdateReplacePolicy"] == "Retain"
+    p = bucket["Properties"]
+    block = p["PublicAccessBlockConfiguration"]
+    for flag in ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"):
+        assert block[flag] is True, flag
+    (rule,) = p["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in ("AES256", "aws:kms")
+    assert rule["BucketKeyEnabled"] is True
+    assert p["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    assert p["VersioningConfiguration"]["Status"] == "Enabled"
+    assert "AccessControl" not in p
+    assert sub_text(p["BucketName"]) == "${AWS::StackName}-documents-${AWS::AccountId}"
+
+
+def test_documents_bucket_policy_refuses_plain_http(template):
+    (policy,) = resources(template, "AWS::S3::BucketPolicy").values()
+    assert refs(policy["Properties"]["Bucket"], "DocumentsBucket")
+    denies = [
+        s
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+        if s["Effect"] == "Deny"
+        and s["Principal"] in ("*", {"AWS": "*"})
+        and "s3:*" in as_list(s["Action"])
+        and str(s["Condition"]["Bool"]["aws:SecureTransport"]).lower() == "false"
+    ]
+    assert denies, "no statement denies requests without TLS"
+    targets = as_list(denies[0]["Resource"])
+    assert any(refs(t, "DocumentsBucket") and sub_text(t) is None for t in targets), "the bucket itself"
+    assert any(sub_text(t) == "${DocumentsBucket.Arn}/*" for t in targets), "every object"
+
+
+def test_documents_bucket_policy_lets_only_ses_of_this_account_write_only_the_inbox(template):
+    (policy,) = resources(template, "AWS::S3::BucketPolicy").values()
+    allows = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
+    assert len(allows) == 1
+    (allow,) = allows
+    assert allow["Principal"] == {"Service": "ses.amazonaws.com"}
+    assert as_list(allow["Action"]) == ["s3:PutObject"]
+    assert sub_text(allow["Resource"]) == "${DocumentsBucket.Arn}/inbox/*"
+    assert allow["Condition"]["StringEquals"]["aws:SourceAccount"] == {"Ref": "AWS::AccountId"}
+
+
+def _lifecycle_rules(template: dict) -> list[dict]:
+    rules = props(template, "DocumentsBucket")["LifecycleConfiguration"]["Rules"]
+    assert all(rule["Status"] == "Enabled" for rule in rules)
+    return rules
+
+
+def _rule_prefix(rule: dict) -> str:
+    if "Prefix" in rule:
+        return rule["Prefix"]
+    return rule.get("Filter", {}).get("Prefix", "")
+
+
+def test_invoices_are_kept_ten_years_from_the_end_of_the_fiscal_year(template):
+    rules = _lifecycle_rules(template)
+    (invoices,) = [rule for rule in rules if _rule_prefix(rule) == "invoices/"]
+    assert invoices["ExpirationInDays"] >= LEGAL_RETENTION_DAYS
+    assert invoices["NoncurrentVersionExpiration"]["NoncurrentDays"] >= LEGAL_RETENTION_DAYS
+    transitions = {t["StorageClass"]: t["TransitionInDays"] for t in invoices["Transitions"]}
+    assert transitions == {"STANDARD_IA": 90, "GLACIER_IR": 365}
+    # No other rule may expire anything under invoices/ earlier (a rule with a shorter prefix,
+    # or none, applies to invoices/ too).
+    for rule in rules:
+        if rule is invoices or not "invoices/".startswith(_rule_prefix(rule)):
+            continue
+        assert rule.get("ExpirationInDays", LEGAL_RETENTION_DAYS) >= LEGAL_RETENTION_DAYS, rule["Id"]
+        assert "ExpirationDate" not in rule, rule["Id"]
+        noncurrent = rule.get("NoncurrentVersionExpiration", {}).get("NoncurrentDays", LEGAL_RETENTION_DAYS)
+        assert noncurrent >= LEGAL_RETENTION_DAYS, rule["Id"]
+
+
+def test_working_files_old_versions_expire_and_uploads_are_cleaned(template):
+    rules = _lifecycle_rules(template)
+    for prefix in ("incoming/", "processed/", "rejected/", "reports/"):
+        matching = [r for r in rules if _rule_prefix(r) == prefix]
+        assert matching, f"no lifecycle rule for {prefix}"
+        assert matching[0]["NoncurrentVersionExpiration"]["NoncurrentDays"] == 90
+        assert "ExpirationInDays" not in matching[0], f"current versions under {prefix} are kept"
+    aborts = [r for r in rules if "AbortIncompleteMultipartUpload" in r and _rule_prefix(r) == ""]
+    assert aborts
+    assert aborts[0]["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] == 7
+
+
+def test_bucket_notifications_feed_the_queues_and_wait_for_their_policies(template):
+    bucket = template["Resources"]["DocumentsBucket"]
+    routes = {
+        c["Filter"]["S3Key"]["Rules"][0]["Value"]: c
+        for c in bucket["Properties"]["NotificationConfiguration"]["QueueConfigurations"]
+    }
+    assert set(routes) == {"incoming/", "inbox/"}
+    for prefix, queue in (("incoming/", "GenerateQueue"), ("inbox/", "OcrQueue")):
+        assert routes[prefix]["Event"] == "s3:ObjectCreated:*"
+        assert routes[prefix]["Filter"]["S3Key"]["Rules"][0]["Name"] == "prefix"
+        assert refs(routes[prefix]["Queue"], queue)
+    assert set(as_list(bucket["DependsOn"])) >= {"GenerateQueuePolicy", "OcrQueuePolicy"}
+
+
+@pytest.mark.parametrize("queue", ["GenerateQueue", "OcrQueue"])
+def test_queue_policy_admits_only_this_stacks_bucket(template, queue):
+    policy = props(template, f"{queue}Policy")
+    assert [q for q in policy["Queues"] if refs(q, queue)]
+    (statement,) = policy["PolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Allow"
+    assert statement["Principal"] == {"Service": "s3.amazonaws.com"}
+    assert as_list(statement["Action"]) == ["sqs:SendMessage"]
+    assert refs(statement["Resource"], queue)
+    condition = statement["Condition"]
+    source_arn = (condition.get("ArnEquals") or condition.get("ArnLike"))["aws:SourceArn"]
+    bucket_name = sub_text(props(template, "DocumentsBucket")["BucketName"])
+    assert sub_text(source_arn) == "arn:${AWS::Partition}:s3:::" + bucket_name
+    assert condition["StringEquals"]["aws:SourceAccount"] == {"Ref": "AWS::AccountId"}

@@ -1,0 +1,149 @@
+"""IAM: least privilege on named resources of this stack, for each function."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from template_helpers import (
+    FUNCTIONS,
+    WILDCARD_RESOURCE_ALLOWED,
+    as_list,
+    grants,
+    props,
+    refs,
+    resources,
+    s3_prefix,
+    statements,
+    sub_text,
+)
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_no_wildcard_actions_or_resources(template, function):
+    for statement in statements(template, function):
+        assert "NotAction" not in statement
+        assert "NotResource" not in statement
+        assert statement["Effect"] == "Allow"
+        for action in as_list(statement["Action"]):
+            assert "*" not in action, f"{function}: wildcard action {action}"
+        if "*" in as_list(statement["Resource"]):
+            for action in as_list(statement["Action"]):
+                assert (function, action) in WILDCARD_RESOURCE_ALLOWED, (
+                    f"{function}: {action} on Resource '*' is not in the justified allow-list"
+                )
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_resources_are_named_resources_of_this_stack(template, function):
+    tables = set(resources(template, "AWS::DynamoDB::Table"))
+    for action, resource in grants(template, function):
+        service = action.split(":")[0]
+        if resource == "*":
+            continue  # checked against the allow-list above
+        if service == "s3" and resource == {"Fn::GetAtt": ["DocumentsBucket", "Arn"]}:
+            # On the bucket itself, only listing: S3 then tells a missing key (404) from a forbidden one.
+            assert action == "s3:ListBucket", f"{function}: {action} on the whole bucket"
+        elif service == "s3":
+            prefix = s3_prefix(resource)
+            assert prefix, f"{function}: {action} on {resource}: name a key prefix"
+            assert re.fullmatch(r"[a-z]+/", prefix), f"{function}: {action} on a whole bucket or odd prefix"
+        elif service == "dynamodb":
+            (table,) = [t for t in tables if refs(resource, t)]
+            text = sub_text(resource)
+            if text is not None:
+                index = re.fullmatch(r"\$\{" + table + r"\.Arn\}/index/([a-z-]+)", text)
+                assert index, f"{function}: {text} must be one named index"
+                names = [i["IndexName"] for i in props(template, table).get("GlobalSecondaryIndexes", [])]
+                assert index.group(1) in names, f"{function}: {table} has no index {index.group(1)}"
+            else:
+                assert resource == {"Fn::GetAtt": [table, "Arn"]}
+        elif service == "ses":
+            assert (
+                sub_text(resource) == "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/*"
+            )
+        elif service in ("sqs", "sns", "kms"):
+            assert isinstance(resource, dict), resource
+            assert "Ref" in resource or "Fn::GetAtt" in resource, resource
+            (target,) = [r for r in template["Resources"] if refs(resource, r)]
+            assert target
+
+
+def test_issued_invoices_and_numbers_can_never_be_deleted(template):
+    for function in FUNCTIONS:
+        for action, resource in grants(template, function):
+            if refs(resource, "InvoicesTable") or refs(resource, "SequencesTable"):
+                assert action not in ("dynamodb:DeleteItem", "dynamodb:BatchWriteItem"), (function, action)
+            if action == "s3:DeleteObject":
+                assert s3_prefix(resource) == "incoming/", f"{function} may delete outside incoming/"
+
+
+def test_the_daily_run_queries_its_index_and_never_scans(template):
+    pairs = grants(template, "RemindFunction")
+    assert not [a for a, _ in pairs if a == "dynamodb:Scan"]
+    queries = [r for a, r in pairs if a == "dynamodb:Query" and refs(r, "InvoicesTable")]
+    assert queries == [{"Fn::Sub": "${InvoicesTable.Arn}/index/by-next-action"}]
+
+
+def test_the_webhook_touches_no_documents_and_reads_only_its_secrets(template):
+    pairs = grants(template, "StripeWebhookFunction")
+    services = {action.split(":")[0] for action, _ in pairs}
+    assert services == {"dynamodb", "ssm"}
+    ssm = [r for a, r in pairs if a.startswith("ssm:")]
+    assert [sub_text(r) for r in ssm] == [
+        "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/${AWS::StackName}/stripe/*"
+    ]
+    assert {a for a, _ in pairs if a.startswith("ssm:")} == {"ssm:GetParameter"}
+
+
+BUCKET = "(the bucket itself)"
+
+
+@pytest.mark.parametrize(
+    ("function", "expected"),
+    [
+        (
+            "GenerateFunction",
+            {
+                "incoming/": {"s3:GetObject", "s3:DeleteObject"},
+                "invoices/": {"s3:PutObject", "s3:GetObject"},
+                "reports/": {"s3:PutObject"},
+                "rejected/": {"s3:PutObject"},
+                "processed/": {"s3:PutObject"},
+                BUCKET: {"s3:ListBucket"},
+            },
+        ),
+        ("SendFunction", {"invoices/": {"s3:GetObject"}, BUCKET: {"s3:ListBucket"}}),
+        ("RemindFunction", {}),
+        (
+            "OcrFunction",
+            {
+                "inbox/": {"s3:GetObject"},
+                "supplier/": {"s3:PutObject", "s3:GetObject"},
+                "reports/": {"s3:PutObject"},
+                BUCKET: {"s3:ListBucket"},
+            },
+        ),
+        ("StripeWebhookFunction", {}),
+    ],
+)
+def test_document_access_per_function(template, function, expected):
+    found: dict[str, set[str]] = {}
+    for action, resource in grants(template, function):
+        if action.startswith("s3:"):
+            where = BUCKET if resource == {"Fn::GetAtt": ["DocumentsBucket", "Arn"]} else s3_prefix(resource)
+            found.setdefault(where, set()).add(action)
+    assert found == expected
+
+
+@pytest.mark.parametrize("function", ["SendFunction", "RemindFunction"])
+def test_email_only_from_the_business_address(template, function):
+    ses = [
+        s for s in statements(template, function) if any(a.startswith("ses:") for a in as_list(s["Action"]))
+    ]
+    assert ses
+    for statement in ses:
+        assert statement["Condition"]["StringEquals"]["ses:FromAddress"] == {"Ref": "BusinessEmail"}
+    others = [f for f in FUNCTIONS if f not in ("SendFunction", "RemindFunction")]
+    for other in others:
+        assert not [a for a, _ in grants(template, other) if a.startswith("ses:")], other
