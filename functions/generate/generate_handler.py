@@ -26,7 +26,7 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 def record_handler(record: SQSRecord) -> None:
     for obj in s3_objects(record.body):
-        outcome = importer.process(obj.key)
+        outcome = importer.process(obj)
         logger.info(
             "file processed",
             extra={

@@ -213,7 +213,7 @@ def test_a_clients_file_with_a_control_character_is_refused(runtime, bucket, res
     bucket.put("incoming/clients/clients.csv", bad)
     runtime.run_until_idle()
     assert bucket.keys("rejected/") == ["rejected/clients/clients.csv"]
-    report = read_report(bucket.get("reports/clients.csv.errors.csv"))
+    report = read_report(bucket.get("reports/clients/clients.csv.errors.csv"))
     assert [(r["ligne"], r["colonne"], r["valeur"]) for r in report] == [
         ("2", "nom", "Boulangerie\\u000bLefèvre")
     ]

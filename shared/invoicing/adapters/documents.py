@@ -1,13 +1,35 @@
-"""The documents bucket (S3)."""
+"""The documents bucket (S3).
+
+Objects a notification names are read, copied and deleted by the exact version it names:
+an upload made after the event (to the same key) is another event, handled on its own, and
+never replaces the one being processed.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from botocore.exceptions import ClientError
 
 from invoicing.adapters.aws import client
+
+_MISSING = ("NoSuchKey", "NoSuchVersion", "404", "NotFound")
+
+
+class SourceGone(LookupError):
+    """The version to move is no longer there (another delivery moved it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectInfo:
+    key: str
+    size: int
+    etag: str
+    version_id: str | None
+    last_modified: datetime | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,10 +38,18 @@ class StoredObject:
     data: bytes
     etag: str
     version_id: str | None
+    last_modified: datetime | None = None
 
 
 def _missing(exc: ClientError) -> bool:
-    return exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound")
+    error = exc.response.get("Error", {})
+    return (
+        error.get("Code") in _MISSING or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404
+    )
+
+
+def _version(version_id: str | None) -> dict[str, str]:
+    return {"VersionId": version_id} if version_id else {}
 
 
 class DocumentStore:
@@ -27,24 +57,41 @@ class DocumentStore:
         self.bucket = bucket
         self._s3 = client("s3")
 
-    def size(self, key: str) -> int | None:
-        """Size in bytes, or None when the object does not exist."""
+    def head(self, key: str, version_id: str | None = None) -> ObjectInfo | None:
+        """What S3 knows of an object (or of one version of it), or None when it is gone."""
         try:
-            return int(self._s3.head_object(Bucket=self.bucket, Key=key)["ContentLength"])
+            r = self._s3.head_object(Bucket=self.bucket, Key=key, **_version(version_id))
         except ClientError as exc:
             if _missing(exc):
                 return None
             raise
+        return ObjectInfo(
+            key,
+            int(r["ContentLength"]),
+            r["ETag"].strip('"'),
+            r.get("VersionId"),
+            r.get("LastModified"),
+            dict(r.get("Metadata") or {}),
+        )
 
-    def get(self, key: str) -> StoredObject | None:
+    def size(self, key: str) -> int | None:
+        """Size in bytes, or None when the object does not exist."""
+        info = self.head(key)
+        return None if info is None else info.size
+
+    def get(self, key: str, version_id: str | None = None) -> StoredObject | None:
         try:
-            response = self._s3.get_object(Bucket=self.bucket, Key=key)
+            response = self._s3.get_object(Bucket=self.bucket, Key=key, **_version(version_id))
         except ClientError as exc:
             if _missing(exc):
                 return None
             raise
         return StoredObject(
-            key, response["Body"].read(), response["ETag"].strip('"'), response.get("VersionId")
+            key,
+            response["Body"].read(),
+            response["ETag"].strip('"'),
+            response.get("VersionId"),
+            response.get("LastModified"),
         )
 
     def put(self, key: str, data: bytes, content_type: str, metadata: dict[str, str] | None = None) -> None:
@@ -52,12 +99,27 @@ class DocumentStore:
             Bucket=self.bucket, Key=key, Body=data, ContentType=content_type, Metadata=metadata or {}
         )
 
-    def move(self, source: str, destination: str) -> None:
-        """Copy then delete: the bucket is versioned, so the original stays recoverable."""
-        self._s3.copy_object(
-            Bucket=self.bucket, Key=destination, CopySource={"Bucket": self.bucket, "Key": source}
-        )
-        self._s3.delete_object(Bucket=self.bucket, Key=source)
+    def move(self, source: str, destination: str, *, version_id: str | None = None) -> None:
+        """Copy one version of ``source`` to ``destination``, then delete exactly that version:
+        a later upload to ``source`` is left in place for its own event."""
+        copy_source = {"Bucket": self.bucket, "Key": source, **_version(version_id)}
+        try:
+            self._s3.copy_object(Bucket=self.bucket, Key=destination, CopySource=copy_source)
+        except ClientError as exc:
+            if _missing(exc):
+                raise SourceGone(f"{source} ({version_id or 'current'}) is gone") from exc
+            raise
+        self._s3.delete_object(Bucket=self.bucket, Key=source, **_version(version_id))
+
+    def version_with_etag(self, key: str, etag: str) -> str | None:
+        """The newest version of ``key`` whose content has ``etag`` (for notifications that
+        name the eTag but not the version), or None when no such version is left."""
+        paginator = self._s3.get_paginator("list_object_versions")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=key):
+            for version in page.get("Versions", ()):  # newest first
+                if version["Key"] == key and version["ETag"].strip('"') == etag:
+                    return version.get("VersionId")
+        return None
 
     def keys(self, prefix: str) -> Iterator[str]:
         paginator = self._s3.get_paginator("list_objects_v2")

@@ -1,15 +1,21 @@
 """Where each document lives in the documents bucket. One place, so nobody guesses paths.
 
-incoming/            files dropped by the business (sales exports; clients under incoming/clients/)
-processed/<name>     a source file once its invoices exist
-rejected/<name>      a source file refused whole; its report is reports/<name>.errors.csv
-reports/             error reports and per-file summaries
-invoices/<year>/     the issued documents: <number>.pdf (Factur-X) and <number>.xml (CII)
-inbox/               supplier invoices (SES inbound mail or uploads)
+incoming/<path>           files dropped by the business (clients under incoming/clients/)
+processed/<path>          a source file once its invoices exist
+rejected/<path>           a source file refused whole
+reports/<path>.errors.csv and reports/<path>.invoices.csv: why it was refused, what it made
+invoices/<year>/          the issued documents: <number>.pdf (Factur-X) and <number>.xml (CII)
+inbox/                    supplier invoices (SES inbound mail or uploads)
+
+``<path>`` is the file's path under ``incoming/`` (``incoming/a/ventes.csv`` and
+``incoming/b/ventes.csv`` stay apart). When a different upload of the same path already sits
+at the destination (a monthly ``ventes.csv``), the upload time is added to the name
+(``ventes.20261126T101502Z.csv``) so that nothing overwrites an earlier file or its report.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import PurePosixPath
 
 from invoicing.domain.invoice import Invoice
@@ -23,26 +29,42 @@ def file_name(key: str) -> str:
     return PurePosixPath(key).name
 
 
+def is_incoming(key: str) -> bool:
+    """A file the business dropped: under incoming/, not the folder itself, no '..' games."""
+    parts = PurePosixPath(key).parts
+    return key.startswith(INCOMING) and len(parts) > 1 and ".." not in parts and not key.endswith("/")
+
+
 def is_clients_file(key: str) -> bool:
     return key.startswith(CLIENTS)
 
 
-def processed(key: str) -> str:
-    prefix = "processed/clients/" if is_clients_file(key) else "processed/"
-    return prefix + file_name(key)
+def stamp(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-def rejected(key: str) -> str:
-    prefix = "rejected/clients/" if is_clients_file(key) else "rejected/"
-    return prefix + file_name(key)
+def relative(key: str, upload_stamp: str | None = None) -> str:
+    """The path under incoming/, with the upload stamp before the extension when given."""
+    path = PurePosixPath(key.removeprefix(INCOMING))
+    if upload_stamp:
+        path = path.with_name(f"{path.stem}.{upload_stamp}{path.suffix}")
+    return str(path)
 
 
-def error_report(key: str) -> str:
-    return f"reports/{file_name(key)}.errors.csv"
+def processed(key: str, upload_stamp: str | None = None) -> str:
+    return "processed/" + relative(key, upload_stamp)
 
 
-def summary_report(key: str) -> str:
-    return f"reports/{file_name(key)}.invoices.csv"
+def rejected(key: str, upload_stamp: str | None = None) -> str:
+    return "rejected/" + relative(key, upload_stamp)
+
+
+def error_report(key: str, upload_stamp: str | None = None) -> str:
+    return f"reports/{relative(key, upload_stamp)}.errors.csv"
+
+
+def summary_report(key: str, upload_stamp: str | None = None) -> str:
+    return f"reports/{relative(key, upload_stamp)}.invoices.csv"
 
 
 def invoice_pdf(invoice: Invoice) -> str:

@@ -13,19 +13,21 @@ invoice ids derive from the file's content, and the issuer completes what is mis
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from invoicing.adapters import keys
 from invoicing.adapters.clients import ClientRepository
+from invoicing.adapters.documents import SourceGone
 from invoicing.adapters.messaging import Alerts
 from invoicing.business import GenerateSettings
 from invoicing.documents.fonts import prepared_fonts
 from invoicing.domain.problems import InputRejected, Problem
-from invoicing.ingest.report import problems_csv
+from invoicing.domain.text import quoted
+from invoicing.events import S3Object
+from invoicing.ingest.report import problems_csv, spreadsheet_csv
 from invoicing.ingest.sales import InvoiceLookup
 from invoicing.services.issuing import IssuedDocument, Issuer
 from invoicing.services.validation import Rules, validate_clients, validate_sales
@@ -35,8 +37,19 @@ ALERT_PROBLEMS = 15
 
 
 @dataclass(frozen=True, slots=True)
+class Upload:
+    """One upload of a file: its key, and the version and content the event names."""
+
+    key: str
+    version_id: str | None
+    etag: str
+    last_modified: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class Outcome:
-    """What became of one file. ``kind``: invoices, clients, rejected or skipped."""
+    """What became of one file. ``kind``: invoices, clients, rejected, skipped (nothing left
+    to do) or refused (an event for a key outside incoming/)."""
 
     source_key: str
     kind: str
@@ -77,38 +90,75 @@ class FileImport:
 
     # --- entry point ---------------------------------------------------------------------------
 
-    def process(self, key: str) -> Outcome:
+    def process(self, obj: S3Object) -> Outcome:
+        """Import the exact upload ``obj`` names (its version; else the version with its eTag)."""
+        key = obj.key
         if key.endswith("/"):
             return Outcome(key, "skipped", "folder marker")
-        size = self.documents.size(key)
-        if size is None:
-            # Already moved by an earlier delivery of the same event (S3 and SQS deliver at
-            # least once), or removed by someone: either way there is nothing left to do.
-            return Outcome(key, "skipped", "no longer in incoming/: already processed or removed")
-        if size > self.business.max_input_bytes:
+        if not keys.is_incoming(key):
+            # The notification only covers incoming/; anything else is a forged or stray event.
+            return Outcome(key, "refused", "not under incoming/: left untouched")
+        version = obj.version_id
+        if version is None and obj.etag:
+            version = self.documents.version_with_etag(key, obj.etag)
+            if version is None:
+                return self._gone(key)
+        info = self.documents.head(key, version)
+        if info is None:
+            return self._gone(key)
+        if obj.etag and info.etag != obj.etag:
+            raise RuntimeError(f"{key} version {version}: eTag {info.etag} is not the notified {obj.etag}")
+        upload = Upload(key, info.version_id, info.etag, info.last_modified)
+        if info.size > self.business.max_input_bytes:
             problem = Problem("too_large", params={"limit": self.business.max_input_bytes})
-            return self._reject(key, [problem])
-        stored = self.documents.get(key)
+            return self._reject(upload, [problem])
+        stored = self.documents.get(key, upload.version_id)
         if stored is None:
-            return Outcome(key, "skipped", "no longer in incoming/: already processed or removed")
+            return self._gone(key)
         if keys.is_clients_file(key):
-            return self._import_clients(key, stored.data)
-        return self._import_sales(key, stored.data)
+            return self._import_clients(upload, stored.data)
+        return self._import_sales(upload, stored.data)
+
+    def _gone(self, key: str) -> Outcome:
+        # Already moved by an earlier or concurrent delivery of the same event (S3 and SQS
+        # deliver at least once), or removed by someone: either way nothing is left to do.
+        return Outcome(key, "skipped", "this upload is no longer in incoming/: already processed or removed")
+
+    def _place(self, upload: Upload, destination: Callable[..., str]) -> str | None:
+        """The upload stamp to name this upload's destination and report with: None while the
+        plain name is free (or holds this very content), else the upload time."""
+        taken = self.documents.head(destination(upload.key))
+        if taken is None or taken.etag == upload.etag or upload.last_modified is None:
+            return None
+        return keys.stamp(upload.last_modified)
+
+    def _move(self, upload: Upload, destination: str) -> None:
+        """Move this upload; if a concurrent delivery of the same event moved it first (the
+        same content is at the destination), that is success, not an error to alarm on."""
+        try:
+            self.documents.move(upload.key, destination, version_id=upload.version_id)
+        except SourceGone:
+            there = self.documents.head(destination)
+            if there is None or there.etag != upload.etag:
+                raise
 
     # --- clients -------------------------------------------------------------------------------
 
-    def _import_clients(self, key: str, data: bytes) -> Outcome:
+    def _import_clients(self, upload: Upload, data: bytes) -> Outcome:
+        key = upload.key
         try:
             clients = validate_clients(data, keys.file_name(key), self.rules())
         except InputRejected as rejected:
-            return self._reject(key, rejected.problems)
+            return self._reject(upload, rejected.problems)
         count = self.clients.upsert(clients, source_key=key)
-        self.documents.move(key, keys.processed(key))
+        stamp = self._place(upload, keys.processed)
+        self._move(upload, keys.processed(key, stamp))
         return Outcome(key, "clients", f"{count} client(s) created or updated", clients=count)
 
     # --- sales ---------------------------------------------------------------------------------
 
-    def _import_sales(self, key: str, data: bytes) -> Outcome:
+    def _import_sales(self, upload: Upload, data: bytes) -> Outcome:
+        key = upload.key
         try:
             drafts = validate_sales(
                 data,
@@ -120,11 +170,25 @@ class FileImport:
                 find_invoice=self._lookup,
             )
         except InputRejected as rejected:
-            return self._reject(key, rejected.problems)
-        issued = [self.issuer.issue(draft) for draft in drafts]
-        report = keys.summary_report(key)
+            return self._reject(upload, rejected.problems)
+        stamp = self._place(upload, keys.processed)
+        report = keys.summary_report(key, stamp)
+        issued: list[IssuedDocument] = []
+        try:
+            for draft in drafts:
+                issued.append(self.issuer.issue(draft))
+        except Exception as exc:
+            # Some documents exist, others not yet: say so where the business and the operator
+            # look, then fail so that SQS retries; the retry completes the file, never twice.
+            self.documents.put(report, _summary_csv(issued), "text/csv; charset=utf-8")
+            name = keys.file_name(key)
+            self.alerts.publish(
+                f"[{self.business.seller.legal_name}] Fichier incomplet / file incomplete: {name}",
+                _incomplete_text(self.documents.bucket, key, report, issued, len(drafts), exc),
+            )
+            raise
         self.documents.put(report, _summary_csv(issued), "text/csv; charset=utf-8")
-        self.documents.move(key, keys.processed(key))
+        self._move(upload, keys.processed(key, stamp))
         created = sum(1 for item in issued if item.created)
         detail = f"{len(issued)} document(s), {created} new"
         return Outcome(key, "invoices", detail, issued=tuple(issued), report_key=report)
@@ -142,15 +206,19 @@ class FileImport:
 
     # --- refusal -------------------------------------------------------------------------------
 
-    def _reject(self, key: str, problems: Sequence[Problem]) -> Outcome:
-        report = keys.error_report(key)
+    def _reject(self, upload: Upload, problems: Sequence[Problem]) -> Outcome:
+        key = upload.key
+        stamp = self._place(upload, keys.rejected)
+        report = keys.error_report(key, stamp)
+        destination = keys.rejected(key, stamp)
         self.documents.put(report, problems_csv(problems), "text/csv; charset=utf-8")
-        destination = keys.rejected(key)
-        self.documents.move(key, destination)
+        # The alert before the move: if SNS fails, the retry finds the file where it was and
+        # alerts again; a moved file would never be alerted about.
         self.alerts.publish(
             f"[{self.business.seller.legal_name}] Fichier refusé / file rejected: {keys.file_name(key)}",
             _alert_text(self.documents.bucket, key, destination, report, problems),
         )
+        self._move(upload, destination)
         return Outcome(
             key,
             "rejected",
@@ -190,15 +258,31 @@ def _alert_text(bucket: str, key: str, destination: str, report: str, problems: 
     return "\n".join(lines)
 
 
-def _summary_csv(issued: Sequence[IssuedDocument]) -> bytes:
-    """What a file produced, for the business: opens in Excel (UTF-8 BOM, semicolons)."""
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(
-        ["numero", "type", "client", "nom", "date", "echeance", "total_ht", "tva", "total_ttc", "pdf"]
+def _incomplete_text(
+    bucket: str, key: str, report: str, issued: Sequence[IssuedDocument], expected: int, error: Exception
+) -> str:
+    numbers = ", ".join(item.number for item in issued) or "aucun / none"
+    cause = quoted(f"{type(error).__name__}: {error}", 300)
+    return "\n".join(
+        [
+            f"Le fichier {key} n'a été traité qu'en partie : {len(issued)} document(s) sur {expected}.",
+            f"Déjà émis : {numbers}. Rapport : s3://{bucket}/{report}",
+            "Le traitement est relancé automatiquement et complètera le fichier sans doublon ; "
+            "s'il échoue encore, le message ira dans la file des lettres mortes (alarme).",
+            f"Cause : {cause}",
+            "",
+            f"The file {key} was only partly processed: {len(issued)} of {expected} document(s).",
+            f"Already issued: {numbers}. It is retried automatically and will be completed "
+            "without duplicates; if it keeps failing, the message goes to the dead-letter queue.",
+        ]
     )
-    for item in issued:
-        writer.writerow(
+
+
+def _summary_csv(issued: Sequence[IssuedDocument]) -> bytes:
+    """What a file produced, for the business: opens in Excel, formulas neutralised."""
+    return spreadsheet_csv(
+        ["numero", "type", "client", "nom", "date", "echeance", "total_ht", "tva", "total_ttc", "pdf"],
+        (
             [
                 item.number,
                 "avoir" if item.is_credit_note else "facture",
@@ -211,5 +295,6 @@ def _summary_csv(issued: Sequence[IssuedDocument]) -> bytes:
                 str(item.total_incl_vat).replace(".", ","),
                 item.pdf_key,
             ]
-        )
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+            for item in issued
+        ),
+    )
