@@ -185,6 +185,8 @@ def _credit_note(args: argparse.Namespace) -> int:
         lines = tuple(
             CreditedLine(int(n), Decimal(q.replace(",", "."))) for n, q in (x.split(":") for x in args.line)
         )
+        if not all(item.quantity.is_finite() for item in lines):
+            raise ValueError("not a finite quantity")
     except (ValueError, InvalidOperation):
         print("--line takes LINE:QUANTITY, for example --line 2:1.5", file=sys.stderr)
         return 2

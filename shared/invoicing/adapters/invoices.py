@@ -240,9 +240,7 @@ class InvoiceRepository:
         if target is None:
             raise LookupError(f"corrected invoice {number} not found")
         try:
-            after = target.receivable.credit(
-                credit_note.number, credit_note.totals.grand_total, credit_note.issue_date
-            )
+            after = target.receivable.credit_with(credit_note)
         except TransitionRefused as exc:
             raise CreditExceedsInvoice(str(exc)) from exc
         # Conditioned on the version we read: two credit notes written at once cannot both

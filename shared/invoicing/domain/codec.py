@@ -15,6 +15,7 @@ from typing import Any
 
 from invoicing.domain.invoice import (
     AllowanceCharge,
+    CreditedLine,
     Discount,
     DocumentType,
     Draft,
@@ -30,6 +31,7 @@ from invoicing.domain.receivable import (
     DeliveryState,
     DunningState,
     Payment,
+    RateShare,
     Receivable,
     Refund,
 )
@@ -225,6 +227,7 @@ def draft_to_dict(d: Draft) -> dict[str, Any]:
             {"number": d.corrects.number, "issue_date": _day(d.corrects.issue_date)} if d.corrects else None
         ),
         "credit_reason": d.credit_reason,
+        "credited_lines": [[item.line, str(item.quantity)] for item in d.credited_lines],
         "source": (
             {"file_key": d.source.file_key, "file_sha256": d.source.file_sha256, "group": d.source.group}
             if d.source
@@ -250,6 +253,7 @@ def draft_from_dict(d: dict[str, Any]) -> Draft:
             else None
         ),
         credit_reason=d.get("credit_reason"),
+        credited_lines=tuple(CreditedLine(n, Decimal(q)) for n, q in d.get("credited_lines", ())),
         source=Source(source["file_key"], source["file_sha256"], source["group"]) if source else None,
     )
 
@@ -317,7 +321,18 @@ def receivable_to_dict(r: Receivable) -> dict[str, Any]:
         "total": str(r.total),
         "issue_date": _day(r.issue_date),
         "due_date": _day(r.due_date),
-        "credits": [[c.credit_note, str(c.amount), _day(c.on)] for c in r.credits],
+        "rates": [[x.key, str(x.basis), str(x.vat)] for x in r.rates],
+        "line_quantities": [str(q) for q in r.line_quantities],
+        "credits": [
+            {
+                "credit_note": c.credit_note,
+                "amount": str(c.amount),
+                "on": _day(c.on),
+                "by_rate": [[x.key, str(x.basis), str(x.vat)] for x in c.by_rate],
+                "lines": [[n, str(q)] for n, q in c.lines],
+            }
+            for c in r.credits
+        ],
         "payments": [[p.payment_id, str(p.amount), _day(p.on), p.method] for p in r.payments],
         "refunds": [[x.refund_id, x.payment_id, str(x.amount), _day(x.on)] for x in r.refunds],
         "delivery": {
@@ -342,6 +357,10 @@ def receivable_to_dict(r: Receivable) -> dict[str, Any]:
     }
 
 
+def _shares(rows: list[list[str]]) -> tuple[RateShare, ...]:
+    return tuple(RateShare(k, Decimal(b), Decimal(v)) for k, b, v in rows)
+
+
 def receivable_from_dict(d: dict[str, Any]) -> Receivable:
     if d.get("schema") != SCHEMA_VERSION:
         raise ValueError(f"unsupported receivable schema {d.get('schema')!r}")
@@ -353,7 +372,18 @@ def receivable_from_dict(d: dict[str, Any]) -> Receivable:
         total=Decimal(d["total"]),
         issue_date=date.fromisoformat(d["issue_date"]),
         due_date=date.fromisoformat(d["due_date"]),
-        credits=tuple(Credit(n, Decimal(a), date.fromisoformat(on)) for n, a, on in d["credits"]),
+        rates=_shares(d["rates"]),
+        line_quantities=tuple(Decimal(q) for q in d["line_quantities"]),
+        credits=tuple(
+            Credit(
+                c["credit_note"],
+                Decimal(c["amount"]),
+                date.fromisoformat(c["on"]),
+                _shares(c["by_rate"]),
+                tuple((n, Decimal(q)) for n, q in c["lines"]),
+            )
+            for c in d["credits"]
+        ),
         payments=tuple(Payment(i, Decimal(a), date.fromisoformat(on), m) for i, a, on, m in d["payments"]),
         refunds=tuple(Refund(i, p, Decimal(a), date.fromisoformat(on)) for i, p, a, on in d["refunds"]),
         delivery=DeliveryState(

@@ -196,6 +196,8 @@ class Draft:
     corrects: InvoiceReference | None = None
     credit_reason: str | None = None
     source: Source | None = None
+    #: For a credit note made from the invoice's lines: which lines, and how much of each.
+    credited_lines: tuple[CreditedLine, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.lines:
@@ -204,7 +206,7 @@ class Draft:
             raise ValueError("period ends before it starts")
         if self.document_type is DocumentType.CREDIT_NOTE and self.corrects is None:
             raise ValueError("a credit note must reference the invoice it corrects")
-        if self.document_type is DocumentType.INVOICE and self.corrects is not None:
+        if self.document_type is DocumentType.INVOICE and (self.corrects is not None or self.credited_lines):
             raise ValueError("only a credit note references a corrected invoice")
         negative = [b for b in self.totals().breakdown if b.basis < 0]
         if negative:
@@ -314,13 +316,13 @@ def credit_note_draft(
     reason: str,
     source: Source,
     lines: tuple[CreditedLine, ...] | None = None,
-    already_credited: Decimal = ZERO,
 ) -> Draft:
     """The draft of a credit note (avoir) correcting ``invoice``: in full, or some lines.
 
     A full credit note repeats every line and adjustment, so it cancels the invoice exactly.
     A partial one credits the given quantities of the given lines at their invoiced price and
-    VAT (a line discount is credited in proportion). It may not exceed what is left to credit.
+    VAT (a line discount is credited in proportion). What the invoice still allows, over all
+    its credit notes, is the receivable's to say (``Receivable.credit``).
     """
     if invoice.is_credit_note:
         raise ValueError(f"{invoice.number} is a credit note; credit the invoice it corrects")
@@ -367,9 +369,6 @@ def credit_note_draft(
         corrects=InvoiceReference(invoice.number, invoice.issue_date),
         credit_reason=reason.strip(),
         source=source,
+        credited_lines=tuple(lines or ()),
     )
-    remaining = invoice.totals.grand_total - already_credited
-    total = draft.totals().grand_total
-    if total > remaining:
-        raise ValueError(f"the credit note ({total}) exceeds what remains of {invoice.number} ({remaining})")
     return draft

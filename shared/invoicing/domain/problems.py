@@ -147,6 +147,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "L'avoir ({credit}) dépasse le montant restant de la facture {number} ({remaining}).",
         "The credit note ({credit}) exceeds what remains of invoice {number} ({remaining}).",
     ),
+    "credit_rate_not_invoiced": (
+        "La facture {number} n'a pas de TVA à {rate} : un avoir reprend ce qui a été facturé, à son taux.",
+        "Invoice {number} has no VAT at {rate}: a credit note credits what was invoiced, at its rate.",
+    ),
+    "credit_exceeds_rate": (
+        "À {rate}, les avoirs de la facture {number} annuleraient {basis} HT et {vat} de TVA, plus que "
+        "facturé ({invoiced_basis} HT, {invoiced_vat} de TVA).",
+        "At {rate}, the credit notes of invoice {number} would cancel {basis} excl. VAT and {vat} VAT, "
+        "more than invoiced ({invoiced_basis} excl. VAT, {invoiced_vat} VAT).",
+    ),
     "credit_note_other_client": (
         "La facture {number} appartient au client {owner}, pas à celui de l'avoir.",
         "Invoice {number} belongs to client {owner}, not to the credit note's client.",

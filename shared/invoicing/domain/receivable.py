@@ -33,8 +33,9 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
-from invoicing.domain.invoice import Invoice
+from invoicing.domain.invoice import Invoice, Totals
 from invoicing.domain.money import ZERO
+from invoicing.domain.vat import VatTreatment
 
 #: Days relative to the due date at which the dunning steps fall.
 DEFAULT_OFFSETS: tuple[int, ...] = (-3, 0, 7, 15, 30)
@@ -46,6 +47,17 @@ DUNNING_QUEUE = "open"
 
 class TransitionRefused(ValueError):
     """The move is impossible from the receivable's current state; the message says why."""
+
+
+class CreditRefused(TransitionRefused):
+    """A credit beyond what the invoice allows. ``kind``: ``total`` (incl. VAT), ``rate`` (the
+    invoice has no VAT at that rate), ``rate_total`` (base or VAT at a rate), or ``line``;
+    ``params`` has the figures, for messages in other languages."""
+
+    def __init__(self, message: str, kind: str, **params: object) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.params = params
 
 
 class Status(StrEnum):
@@ -73,12 +85,33 @@ class DisputeOutcome(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class RateShare:
+    """Taxable base and VAT at one VAT category and rate (``key`` as ``S:20``, ``AE:0``)."""
+
+    key: str
+    basis: Decimal
+    vat: Decimal
+
+
+def rate_key(vat: VatTreatment) -> str:
+    category, rate = vat.key
+    return f"{category}:{rate:f}"
+
+
+def rate_shares(totals: Totals) -> tuple[RateShare, ...]:
+    return tuple(RateShare(rate_key(b.vat), b.basis, b.amount) for b in totals.breakdown)
+
+
+@dataclass(frozen=True, slots=True)
 class Credit:
-    """A credit note recorded against the invoice, incl. VAT."""
+    """A credit note recorded against the invoice: its total incl. VAT, its base and VAT per
+    rate, and the quantities it credits of the invoice's lines (1-based), when it names them."""
 
     credit_note: str
     amount: Decimal
     on: date
+    by_rate: tuple[RateShare, ...] = ()
+    lines: tuple[tuple[int, Decimal], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +171,9 @@ class Receivable:
     total: Decimal
     issue_date: date
     due_date: date
+    #: The invoice's base and VAT per rate, and its line quantities: what credits are capped by.
+    rates: tuple[RateShare, ...] = ()
+    line_quantities: tuple[Decimal, ...] = ()
     credits: tuple[Credit, ...] = ()
     payments: tuple[Payment, ...] = ()
     refunds: tuple[Refund, ...] = ()
@@ -272,17 +308,86 @@ class Receivable:
             delivery=replace(self.delivery, state=Delivery.FAILED, failed_at=at, failure=reason or "unknown")
         )
 
-    def credit(self, credit_note: str, amount: Decimal, on: date) -> Receivable:
+    def credit(
+        self,
+        credit_note: str,
+        amount: Decimal,
+        on: date,
+        *,
+        by_rate: tuple[RateShare, ...] = (),
+        lines: tuple[tuple[int, Decimal], ...] = (),
+    ) -> Receivable:
+        """Record a credit note. Across all credit notes of the invoice, the total incl. VAT,
+        the base and the VAT at each rate, and the quantity of each line credited never exceed
+        the invoice's: a credit at a rate the invoice does not have is refused."""
         if self.is_credit_note:
             raise TransitionRefused(f"{self.number} is a credit note; credit the invoice it corrects")
         _positive(amount, "credit")
         if any(c.credit_note == credit_note for c in self.credits):
             raise TransitionRefused(f"{credit_note} is already recorded against {self.number}")
+        for line, quantity in _merged_lines(lines):
+            if not 1 <= line <= len(self.line_quantities):
+                raise CreditRefused(f"{self.number} has no line {line}", "line", line=line)
+            already = self.credited_quantity(line)
+            if already + quantity > self.line_quantities[line - 1]:
+                raise CreditRefused(
+                    f"line {line} of {self.number}: {already + quantity} would be credited of "
+                    f"{self.line_quantities[line - 1]} invoiced ({already} already)",
+                    "line",
+                    line=line,
+                )
         if amount > self.creditable:
-            raise TransitionRefused(
-                f"the credit note ({amount}) exceeds what remains of {self.number} ({self.creditable})"
+            raise CreditRefused(
+                f"the credit note ({amount}) exceeds what remains of {self.number} ({self.creditable})",
+                "total",
+                credit=amount,
+                remaining=self.creditable,
             )
-        return self._next(credits=(*self.credits, Credit(credit_note, amount, on)))
+        invoiced = {share.key: share for share in self.rates}
+        for share in _merged(by_rate):
+            if self.rates and share.key not in invoiced:
+                raise CreditRefused(
+                    f"{self.number} has no VAT at {_rate_label(share.key)}: a credit note credits what "
+                    "was invoiced, at its rate",
+                    "rate",
+                    rate=_rate_label(share.key),
+                )
+            if share.key not in invoiced:
+                continue
+            basis, vat = self.credited_at(share.key)
+            limit = invoiced[share.key]
+            if basis + share.basis > limit.basis or vat + share.vat > limit.vat:
+                raise CreditRefused(
+                    f"at {_rate_label(share.key)}, the credit notes of {self.number} would cancel "
+                    f"{basis + share.basis} excl. VAT and {vat + share.vat} VAT, more than invoiced "
+                    f"({limit.basis} and {limit.vat})",
+                    "rate_total",
+                    rate=_rate_label(share.key),
+                    basis=basis + share.basis,
+                    vat=vat + share.vat,
+                    invoiced_basis=limit.basis,
+                    invoiced_vat=limit.vat,
+                )
+        credit = Credit(credit_note, amount, on, _merged(by_rate), _merged_lines(lines))
+        return self._next(credits=(*self.credits, credit))
+
+    def credit_with(self, credit_note: Invoice) -> Receivable:
+        """Record an issued (or trial) credit note correcting this invoice."""
+        return self.credit(
+            credit_note.number,
+            credit_note.totals.grand_total,
+            credit_note.issue_date,
+            by_rate=rate_shares(credit_note.totals),
+            lines=tuple((item.line, item.quantity) for item in credit_note.draft.credited_lines),
+        )
+
+    def credited_at(self, key: str) -> tuple[Decimal, Decimal]:
+        """Base and VAT already credited at one rate."""
+        shares = [s for c in self.credits for s in c.by_rate if s.key == key]
+        return sum((s.basis for s in shares), ZERO), sum((s.vat for s in shares), ZERO)
+
+    def credited_quantity(self, line: int) -> Decimal:
+        return sum((q for c in self.credits for n, q in c.lines if n == line), Decimal(0))
 
     def record_payment(self, payment_id: str, amount: Decimal, on: date, method: str = "") -> Receivable:
         """Money received. An overpayment is recorded, not refused: money that arrived is never
@@ -360,6 +465,26 @@ class Receivable:
         return self._next(dunning=replace(self.dunning, step=step, last_action_on=today)), step
 
 
+def _merged(shares: tuple[RateShare, ...]) -> tuple[RateShare, ...]:
+    merged: dict[str, RateShare] = {}
+    for s in shares:
+        before = merged.get(s.key, RateShare(s.key, ZERO, ZERO))
+        merged[s.key] = RateShare(s.key, before.basis + s.basis, before.vat + s.vat)
+    return tuple(merged.values())
+
+
+def _merged_lines(lines: tuple[tuple[int, Decimal], ...]) -> tuple[tuple[int, Decimal], ...]:
+    merged: dict[int, Decimal] = {}
+    for line, quantity in lines:
+        merged[line] = merged.get(line, Decimal(0)) + quantity
+    return tuple(sorted(merged.items()))
+
+
+def _rate_label(key: str) -> str:
+    category, rate = key.split(":")
+    return f"{rate.replace('.', ',')} % ({category})"
+
+
 def _positive(amount: Decimal, what: str) -> None:
     if not isinstance(amount, Decimal) or not amount.is_finite():
         raise TransitionRefused(f"a {what} amount must be a finite Decimal, not {amount!r}")
@@ -387,5 +512,7 @@ def open_receivable(invoice: Invoice, policy: DunningPolicy | None = None) -> Re
         total=invoice.totals.grand_total,
         issue_date=invoice.issue_date,
         due_date=invoice.due_date,
+        rates=rate_shares(invoice.totals),
+        line_quantities=tuple(line.quantity for line in invoice.lines),
         dunning=DunningState(offsets=policy.offsets, min_gap_days=policy.min_gap_days),
     )

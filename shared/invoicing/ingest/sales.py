@@ -16,7 +16,7 @@ the same invoice ids and a redelivered file creates nothing new.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import TypeVar
@@ -25,6 +25,7 @@ from invoicing.domain.invoice import Discount, DocumentType, Draft, InvoiceRefer
 from invoicing.domain.money import money_str, round_money
 from invoicing.domain.parties import Client, Seller
 from invoicing.domain.problems import InputRejected, Problem
+from invoicing.domain.receivable import CreditRefused, Receivable, rate_shares
 from invoicing.domain.vat import VatTreatment
 from invoicing.ingest.columns import SALES_FIELDS, ColumnMap, match_columns
 from invoicing.ingest.table import ProblemList, Table, by_row
@@ -56,8 +57,10 @@ class InvoiceLookup:
     number: str
     client_ref: str
     issue_date: date
-    #: TTC still creditable: the invoice total minus the credit notes already issued against it.
-    creditable: Decimal
+    #: The buyer as invoiced: a credit note goes to them, whatever the clients file says now.
+    buyer: Client
+    #: Its running state: what credit notes may still cancel, in total, per rate and per line.
+    receivable: Receivable
 
 
 @dataclass(frozen=True)
@@ -296,7 +299,7 @@ def _draft(
         return None
     draft = Draft(
         document_type=DocumentType.CREDIT_NOTE,
-        buyer=first.client,
+        buyer=lookup.buyer,
         lines=tuple(r.line for r in rows),
         period_start=min(days),
         period_end=max(days),
@@ -305,20 +308,31 @@ def _draft(
         credit_reason=reasons[0][1],
         source=source,
     )
-    credit = draft.totals().grand_total
-    if credit > lookup.creditable:
+    totals = draft.totals()
+    try:
+        after = lookup.receivable.credit(
+            f"{file_key}#{key}", totals.grand_total, lookup.issue_date, by_rate=rate_shares(totals)
+        )
+    except CreditRefused as refused:
+        code = {"rate": "credit_rate_not_invoiced", "rate_total": "credit_exceeds_rate"}.get(
+            refused.kind, "credit_exceeds_invoice"
+        )
+        params = {
+            key: money_str(value) if isinstance(value, Decimal) else value
+            for key, value in refused.params.items()
+        }
+        params["credit"] = money_str(totals.grand_total)
+        params.setdefault("remaining", money_str(lookup.receivable.creditable))
         found.append(
             Problem(
-                "credit_exceeds_invoice",
+                code,
                 row=first.number,
                 column=origin_header,
                 value=number,
-                params={
-                    "credit": money_str(credit),
-                    "number": lookup.number,
-                    "remaining": money_str(lookup.creditable),
-                },
+                params={"number": lookup.number, **params},
             )
         )
         return None
+    # Several credit notes of one file against one invoice count together.
+    lookups[number] = replace(lookup, receivable=after)
     return draft

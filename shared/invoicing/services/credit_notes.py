@@ -15,6 +15,7 @@ import json
 from invoicing.adapters.invoices import CreditExceedsInvoice
 from invoicing.domain.invoice import CreditedLine, Source, credit_note_draft
 from invoicing.domain.problems import InputRejected
+from invoicing.domain.receivable import TransitionRefused, rate_shares
 from invoicing.services.issuing import IssuedDocument, Issuer
 from invoicing.services.validation import Rules, check_drafts
 
@@ -44,23 +45,25 @@ def issue_credit_note(
     }
     digest = hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()
     source = Source(f"operator/credit-notes/{number}", digest, "credit-note")
-    if issuer.invoices.get(source.invoice_id) is None:
-        try:
-            draft = credit_note_draft(
-                stored.invoice,
-                reason=reason,
-                source=source,
-                lines=lines,
-                already_credited=stored.receivable.credited,
-            )
-        except ValueError as exc:
-            raise CreditNoteError(str(exc)) from exc
-    else:  # issued already by this same request: let the idempotent path return it
-        draft = credit_note_draft(stored.invoice, reason=reason, source=source, lines=lines)
+    if issuer.invoices.get(source.invoice_id) is not None:
+        # Issued already by this same request: the idempotent path returns it.
+        return issuer.issue(credit_note_draft(stored.invoice, reason=reason, source=source, lines=lines))
     try:
+        draft = credit_note_draft(stored.invoice, reason=reason, source=source, lines=lines)
         check_drafts([draft], Rules.for_business(issuer.business, issuer.today()))
+        totals = draft.totals()
+        # What the invoice still allows, over all its credit notes: in total, per VAT rate, per line.
+        stored.receivable.credit(
+            "requested",
+            totals.grand_total,
+            issuer.today(),
+            by_rate=rate_shares(totals),
+            lines=tuple((item.line, item.quantity) for item in draft.credited_lines),
+        )
     except InputRejected as rejected:
         raise CreditNoteError("; ".join(p.reason_en for p in rejected.problems)) from rejected
+    except (ValueError, TransitionRefused) as exc:
+        raise CreditNoteError(str(exc)) from exc
     try:
         return issuer.issue(draft)
     except CreditExceedsInvoice as exc:  # another credit note was recorded meanwhile

@@ -201,7 +201,8 @@ class FileImport:
             number=stored.invoice.number,
             client_ref=stored.invoice.buyer.ref,
             issue_date=stored.invoice.issue_date,
-            creditable=stored.receivable.creditable,
+            buyer=stored.invoice.buyer,
+            receivable=stored.receivable,
         )
 
     # --- refusal -------------------------------------------------------------------------------

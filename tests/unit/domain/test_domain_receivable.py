@@ -409,3 +409,55 @@ def test_the_final_amounts_do_not_depend_on_the_order_of_payments_and_credits(
         backward.due,
         backward.owed_to_customer,
     )
+
+
+# --- credit ceilings per rate and per line ------------------------------------------------------
+
+
+def mixed_receivable() -> Receivable:
+    from invoicing.domain.receivable import RateShare
+
+    return invoice_receivable(
+        "1155.00",
+        rates=(RateShare("S:20", D("500.00"), D("100.00")), RateShare("S:5.5", D("500.00"), D("27.50"))),
+        line_quantities=(D("100"), D("5")),
+    )
+
+
+def test_a_credit_at_a_rate_the_invoice_does_not_have_is_refused() -> None:
+    from invoicing.domain.receivable import CreditRefused, RateShare
+
+    with pytest.raises(CreditRefused, match=r"no VAT at 10 % \(S\)") as refused:
+        mixed_receivable().credit(
+            "AV1", D("110.00"), DUE, by_rate=(RateShare("S:10", D("100.00"), D("10.00")),)
+        )
+    assert refused.value.kind == "rate"
+
+
+def test_base_and_vat_are_capped_per_rate_across_credit_notes() -> None:
+    from invoicing.domain.receivable import CreditRefused, RateShare
+
+    r = mixed_receivable().credit(
+        "AV1", D("422.00"), DUE, by_rate=(RateShare("S:5.5", D("400.00"), D("22.00")),)
+    )
+    assert r.credited_at("S:5.5") == (D("400.00"), D("22.00"))
+    with pytest.raises(CreditRefused, match="more than invoiced") as refused:
+        r.credit("AV2", D("211.00"), DUE, by_rate=(RateShare("S:5.5", D("200.00"), D("11.00")),))
+    assert refused.value.kind == "rate_total"
+    assert r.credit(
+        "AV2", D("105.50"), DUE, by_rate=(RateShare("S:5.5", D("100.00"), D("5.50")),)
+    ).credited_at("S:5.5") == (D("500.00"), D("27.50"))
+
+
+def test_line_quantities_are_summed_within_and_across_credit_notes() -> None:
+    from invoicing.domain.receivable import CreditRefused
+
+    r = mixed_receivable()
+    with pytest.raises(CreditRefused, match=r"line 1 of FA2026-00001: 200 would be credited of 100"):
+        r.credit("AV1", D("10.00"), DUE, lines=((1, D("100")), (1, D("100"))))
+    r = r.credit("AV1", D("10.00"), DUE, lines=((1, D("60")),))
+    with pytest.raises(CreditRefused, match=r"\(60 already\)"):
+        r.credit("AV2", D("10.00"), DUE, lines=((1, D("50")),))
+    with pytest.raises(CreditRefused, match="no line 3"):
+        r.credit("AV2", D("10.00"), DUE, lines=((3, D("1")),))
+    assert r.credit("AV2", D("10.00"), DUE, lines=((1, D("40")),)).credited_quantity(1) == D("100")

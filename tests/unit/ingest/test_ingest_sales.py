@@ -8,12 +8,15 @@ from decimal import Decimal
 import pytest
 from ingest_helpers import codes, rejected, sales_csv, table_from
 
-from invoicing.domain.invoice import Discount, DocumentType, InvoiceReference
+from invoicing.domain.invoice import Discount, DocumentType, InvoiceReference, issue
 from invoicing.domain.parties import Client, Seller
 from invoicing.domain.problems import Problem
+from invoicing.domain.receivable import open_receivable
+from invoicing.domain.terms import PaymentTerms
 from invoicing.domain.vat import VatCategory, VatTreatment
 from invoicing.ingest.sales import InvoiceLookup, parse_sales
 from invoicing.ingest.table import MAX_PROBLEMS
+from tests import factories
 
 
 @pytest.fixture
@@ -145,7 +148,23 @@ def test_same_file_gives_same_invoice_ids_and_groups_get_distinct_ones(parse) ->
 
 # ---------------------------------------------------------------------------- credit notes
 
-INVOICE = InvoiceLookup("FA2026-00012", "C001", date(2026, 10, 31), Decimal("600.00"))
+
+def invoiced(*lines, buyer: Client | None = None) -> InvoiceLookup:
+    """An issued invoice of C001 (the buyer as invoiced), and its running state."""
+    buyer = buyer or factories.company()
+    invoice = issue(
+        factories.draft(buyer, *lines),
+        seller=factories.bare_seller(),
+        number="FA2026-00012",
+        issue_date=date(2026, 10, 31),
+        default_terms=PaymentTerms(30),
+        invoice_id="inv-12",
+    )
+    return InvoiceLookup(invoice.number, buyer.ref, invoice.issue_date, buyer, open_receivable(invoice))
+
+
+#: 500.00 excl. VAT at 20 %: 600.00 incl. VAT.
+INVOICE = invoiced(factories.line("Conseil", "1", "500", "20"))
 
 
 def find(number: str) -> InvoiceLookup | None:
@@ -222,9 +241,53 @@ def test_credit_note_cannot_exceed_what_remains_creditable(parse) -> None:
     assert codes(problems) == ["credit_exceeds_invoice"]
     assert problems[0].row == 2
     assert problems[0].params == {"credit": "720.00", "number": "FA2026-00012", "remaining": "600.00"}
+    assert (
+        problems[0].reason_en
+        == "The credit note (720.00) exceeds what remains of invoice FA2026-00012 (600.00)."
+    )
     # exactly what remains is fine
     (draft,) = parse(credit_row(prix_unitaire_ht="500"), find_invoice=find)
     assert draft.totals().grand_total == Decimal("600.00")
+
+
+def test_credit_note_at_a_rate_the_invoice_does_not_have_is_refused(parse) -> None:
+    """Issue 7: an avoir at 20 % against an invoice at 5.5 % credited 175.83 of VAT where 55.00
+    was charged. Credits are capped per rate, base and VAT."""
+    at_5_5 = invoiced(factories.line("Épicerie", "1", "1000", "5.5"))
+    problems = rejected(
+        lambda: parse(credit_row(prix_unitaire_ht="879.17", tva="20"), find_invoice=lambda n: at_5_5)
+    )
+    assert codes(problems) == ["credit_rate_not_invoiced"]
+    assert "5,5" not in problems[0].reason_fr
+    assert "20 %" in problems[0].reason_fr
+
+
+def test_credit_notes_are_capped_per_rate(parse) -> None:
+    mixed = invoiced(factories.line("Vin", "1", "100", "20"), factories.line("Pain", "1", "100", "5.5"))
+    # 100 at 20 % is all that rate has: 101 is refused although the total (121.20) is below
+    # the invoice's (225.50).
+    problems = rejected(
+        lambda: parse(
+            credit_row(prix_unitaire_ht="100", tva="20"),
+            credit_row(prix_unitaire_ht="1", tva="20"),
+            find_invoice=lambda n: mixed,
+        )
+    )
+    assert codes(problems) == ["credit_exceeds_rate"]
+    assert problems[0].params["basis"] == "101.00"
+    assert problems[0].params["invoiced_basis"] == "100.00"
+    (draft,) = parse(credit_row(prix_unitaire_ht="100", tva="5,5"), find_invoice=lambda n: mixed)
+    assert draft.totals().vat_total == Decimal("5.50")
+
+
+def test_a_credit_note_goes_to_the_buyer_as_invoiced(parse, clients) -> None:
+    """The clients file changed C001's name and SIREN since: the credit note still goes to the
+    entity that was invoiced."""
+    then = factories.company(name="Ancienne Raison Sociale SARL", siren="552100554", vat_id="FR96552100554")
+    lookup = invoiced(factories.line("Conseil", "1", "500", "20"), buyer=then)
+    (draft,) = parse(credit_row(prix_unitaire_ht="100"), find_invoice=lambda n: lookup)
+    assert draft.buyer == then
+    assert draft.buyer != clients["C001"]
 
 
 def test_invoice_row_naming_a_corrected_invoice_is_refused(parse) -> None:
