@@ -4,16 +4,17 @@ The XML is checked against the Factur-X XSD of its profile once per code path in
 (the first credit note, the first reverse-charge invoice...), not for every invoice: the
 builder is deterministic, so a path that produced a valid XML once always does; the full
 official rules (EN 16931, BR-FR schematrons) run in the test suite for every case.
+
+The XML builder, the PDF renderer and the factur-x package (lxml, fpdf2, fontTools, pypdf) are
+imported by the first ``render``, not with this module: the generate function imports it at
+initialisation, and those imports would otherwise be most of its cold start, even for a
+delivery that issues nothing (a test event, a file already processed, a rejected file).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from facturx import xml_check_xsd
-
-from invoicing.documents.cii import build_cii
-from invoicing.documents.pdf import render_pdf
 from invoicing.domain.einvoicing import DEFAULT_FACTURX_PROFILE
 from invoicing.domain.invoice import Invoice
 
@@ -45,6 +46,11 @@ def code_path(invoice: Invoice, profile: str) -> tuple[object, ...]:
 
 
 def render(invoice: Invoice, profile: str = DEFAULT_FACTURX_PROFILE) -> Rendered:
+    from facturx import xml_check_xsd
+
+    from invoicing.documents.cii import build_cii
+    from invoicing.documents.pdf import render_pdf
+
     xml = build_cii(invoice, profile)
     path = code_path(invoice, profile)
     if path not in _checked_paths:
