@@ -31,6 +31,9 @@ class Business:
     facturx_profile: str = DEFAULT_FACTURX_PROFILE
     max_input_bytes: int = 10 * 1024 * 1024
     max_input_rows: int = 20_000
+    #: The largest total incl. VAT one document may have: beyond it a file is refused, as a
+    #: typing mistake is far likelier than such an invoice from a small business.
+    max_invoice_total: Decimal = Decimal("10000000.00")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Business:
@@ -102,11 +105,22 @@ class Business:
                 facturx_profile=_profile(get(env, "FACTURX_PROFILE", DEFAULT_FACTURX_PROFILE)),
                 max_input_bytes=int(get(env, "MAX_INPUT_BYTES", str(10 * 1024 * 1024))),
                 max_input_rows=int(get(env, "MAX_INPUT_ROWS", "20000")),
+                max_invoice_total=_amount("MAX_INVOICE_TOTAL", get(env, "MAX_INVOICE_TOTAL", "10000000")),
             )
         except SettingsError:
             raise
         except ValueError as exc:
             raise SettingsError(str(exc)) from exc
+
+
+def _amount(name: str, text: str) -> Decimal:
+    try:
+        value = Decimal(text.replace(" ", "").replace(",", "."))
+    except InvalidOperation as exc:
+        raise SettingsError(f"{name} is not an amount: {text!r}") from exc
+    if not value.is_finite() or value <= 0 or value >= Decimal(10) ** 13:
+        raise SettingsError(f"{name} must be a positive amount below 10^13, not {text!r}")
+    return value.quantize(Decimal("0.01"))
 
 
 def _profile(name: str) -> str:

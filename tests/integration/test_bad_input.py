@@ -146,6 +146,32 @@ CASES = {
         "reference_commande",
         None,
     ),
+    "a quantity beyond Decimal's exact arithmetic": (
+        "q.csv",
+        sales_csv(["C001;03/11/2026;Audit;100000000000000000000;h;10000000000;20;;;"]),
+        "number_too_large",
+        2,
+        "quantite",
+        "100000000000000000000",
+    ),
+    "an invoice above the business's ceiling": (
+        "r.csv",
+        sales_csv(["C001;03/11/2026;Audit;999999999;h;999999;20;;;"]),
+        "amount_over_limit",
+        2,
+        None,
+        None,
+    ),
+    "a UTF-8 file with one Windows-1252 line": (
+        "s.csv",
+        b"client;date;description;quantite;unite;prix_unitaire_ht;tva\n"
+        + "C001;03/11/2026;Café crème;1;u;10;20\n".encode()
+        + "C001;03/11/2026;Thé à la menthe;1;u;10;20\n".encode("cp1252"),
+        "mixed_encoding",
+        3,
+        None,
+        None,
+    ),
     "characters the invoice cannot print": (
         "l.csv",
         sales_csv(["C001;03/11/2026;株式会社の監査;2;h;95;20;;;"]),

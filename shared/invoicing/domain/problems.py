@@ -30,6 +30,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Encodage illisible : enregistrez le fichier en UTF-8 (CSV UTF-8) ou Windows-1252.",
         "Unreadable encoding: save the file as UTF-8 (CSV UTF-8) or Windows-1252.",
     ),
+    "mixed_encoding": (
+        "Le fichier mélange deux encodages : la plupart des lignes accentuées sont en UTF-8, mais "
+        "pas les lignes {lines}. Enregistrez tout le fichier en « CSV UTF-8 ».",
+        "The file mixes two encodings: most accented lines are UTF-8, but not lines {lines}. "
+        'Save the whole file as "CSV UTF-8".',
+    ),
+    "xlsx_too_large": (
+        "Le classeur se décompresse en {size} Mo, au-delà de {limit} Mo : gardez une seule feuille "
+        "de ventes, sans images ni cellules géantes.",
+        "The workbook unpacks to {size} MB, above {limit} MB: keep one sales sheet, without images or "
+        "huge cells.",
+    ),
     "bad_xlsx": ("Classeur XLSX illisible ({detail}).", "Unreadable XLSX workbook ({detail})."),
     "no_rows": ("Le fichier ne contient aucune ligne de données.", "The file has no data rows."),
     "too_many_rows": (
@@ -56,6 +68,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # values
     "required": ("Valeur obligatoire manquante.", "Required value missing."),
     "bad_number": ("Nombre illisible.", "Unreadable number."),
+    "number_too_large": (
+        "Nombre trop grand (au plus {limit}).",
+        "Number too large (at most {limit}).",
+    ),
+    "amount_over_limit": (
+        "Ce document totaliserait {total} € TTC, au-delà du plafond de {limit} € fixé pour cette "
+        "entreprise (paramètre MaxInvoiceTotal) : vérifiez les quantités et les prix.",
+        "This document would total {total} € incl. VAT, above this business's ceiling of {limit} € "
+        "(parameter MaxInvoiceTotal): check the quantities and prices.",
+    ),
     "too_precise": (
         "Trop de décimales (au plus {places}).",
         "Too many decimal places (at most {places}).",

@@ -152,10 +152,32 @@ def decode(data: bytes) -> tuple[str, str]:
         candidates = ("utf-8", "cp1252")
     for encoding in candidates:
         try:
-            return data.decode(encoding), encoding
+            text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
+        if encoding == "cp1252":
+            _refuse_mixed_utf8(data)
+        return text, encoding
     raise reject("bad_encoding")
+
+
+def _refuse_mixed_utf8(data: bytes) -> None:
+    """A file that is not UTF-8 as a whole but whose accented lines are mostly UTF-8 was
+    saved from two sources (a UTF-8 export with a line pasted from a Windows-1252 one):
+    decoding it all as Windows-1252 would print "CafÃ© crÃ¨me". Refuse it, naming the lines."""
+    utf8_lines, other_lines = [], []
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            other_lines.append(number)
+        else:
+            utf8_lines.append(number)
+    if utf8_lines and other_lines:
+        shown = ", ".join(str(n) for n in other_lines[:20]) + (" …" if len(other_lines) > 20 else "")
+        raise InputRejected([Problem("mixed_encoding", row=other_lines[0], params={"lines": shown})])
 
 
 def _looks_utf16_without_bom(head: bytes) -> bool:
@@ -223,7 +245,28 @@ def _read_csv(data: bytes, *, max_rows: int) -> Table:
 # -------------------------------------------------------------------------------------- XLSX
 
 
+#: What an XLSX may expand to once unzipped (its declared sizes, checked before reading):
+#: a sales sheet of 20,000 rows is a few MB of XML; a zip bomb is gigabytes.
+XLSX_MAX_EXPANDED = 50 * 1024 * 1024
+
+
+def _check_expanded_size(data: bytes) -> None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise reject("bad_xlsx", detail=_short(exc)) from exc
+    declared = sum(member.file_size for member in members)
+    if declared > XLSX_MAX_EXPANDED or len(members) > 10_000:
+        raise reject(
+            "xlsx_too_large", size=declared // (1024 * 1024), limit=XLSX_MAX_EXPANDED // (1024 * 1024)
+        )
+
+
 def _read_xlsx(data: bytes, *, max_rows: int) -> Table:
+    # zipfile never reads a member past its declared size, so checking the declared sizes
+    # bounds what openpyxl can unpack.
+    _check_expanded_size(data)
     try:
         import openpyxl
         from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula

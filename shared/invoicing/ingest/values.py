@@ -27,6 +27,10 @@ LATEST = date(2099, 12, 31)
 QUANTITY_PLACES = 4
 PRICE_PLACES = 6
 DISCOUNT_AMOUNT_PLACES = 2
+#: No number in an input reaches this: beyond it, Decimal arithmetic at 28 digits would fail.
+NUMBER_LIMIT = Decimal(10) ** 15
+#: A quantity or a unit price reaches neither; their product stays far inside exact arithmetic.
+QUANTITY_PRICE_LIMIT = Decimal(10) ** 9
 
 
 @dataclass(frozen=True)
@@ -106,7 +110,15 @@ def parse_number(cell: Cell) -> Decimal | Problem:
     if cell.blank:
         return cell.problem("required")
     number = to_decimal(cell.raw)
-    return cell.problem("bad_number") if number is None else number
+    if number is None:
+        return cell.problem("bad_number")
+    if abs(number) >= NUMBER_LIMIT:
+        return cell.problem("number_too_large", limit=_plain_limit(NUMBER_LIMIT))
+    return number
+
+
+def _plain_limit(limit: Decimal) -> str:
+    return f"{limit:,.0f}".replace(",", " ")
 
 
 def parse_quantity(cell: Cell) -> Decimal | Problem:
@@ -116,6 +128,8 @@ def parse_quantity(cell: Cell) -> Decimal | Problem:
         return number
     if number <= 0:
         return cell.problem("not_positive")
+    if number >= QUANTITY_PRICE_LIMIT:
+        return cell.problem("number_too_large", limit=_plain_limit(QUANTITY_PRICE_LIMIT))
     if places(number) > QUANTITY_PLACES:
         return cell.problem("too_precise", places=QUANTITY_PLACES)
     return number
@@ -128,6 +142,8 @@ def parse_unit_price(cell: Cell) -> Decimal | Problem:
         return number
     if number < 0:
         return cell.problem("negative")
+    if number >= QUANTITY_PRICE_LIMIT:
+        return cell.problem("number_too_large", limit=_plain_limit(QUANTITY_PRICE_LIMIT))
     if places(number) > PRICE_PLACES:
         return cell.problem("too_precise", places=PRICE_PLACES)
     return number

@@ -19,6 +19,7 @@ from invoicing.documents.fonts import undrawable
 from invoicing.documents.render import Rendered, render
 from invoicing.domain.codec import DocumentTooLarge, encode_document
 from invoicing.domain.invoice import DocumentType, Draft, Invoice, issue
+from invoicing.domain.money import money_str
 from invoicing.domain.parties import Client
 from invoicing.domain.problems import InputRejected, Problem
 from invoicing.domain.text import forbidden_characters
@@ -93,9 +94,20 @@ def check_drafts(drafts: Iterable[Draft], rules: Rules) -> None:
         for text in (line.description, line.unit, draft.order_ref or "", draft.credit_reason or "")
     )
     problems = []
+    limit = rules.business.max_invoice_total
     for draft in drafts:
         rows = [line.source_row for line in draft.lines if line.source_row is not None]
         row = min(rows) if rows else None
+        total = draft.totals().grand_total
+        if total > limit:
+            problems.append(
+                Problem(
+                    "amount_over_limit",
+                    row=row,
+                    params={"total": money_str(total), "limit": money_str(limit)},
+                )
+            )
+            continue
         trial = issue(
             draft,
             seller=rules.business.seller,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 import pytest
 
@@ -302,3 +302,36 @@ def test_header_normalisation() -> None:
     assert normalise("N° TVA") == "n_tva"
     assert normalise("E-mail") == "e_mail"
     assert normalise("ÉCHÉANCE") == "echeance"
+
+
+# --- magnitudes (issue: generation under attack) ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("parser", "text", "limit"),
+    [
+        ("parse_quantity", "100000000000000000000", "1 000 000 000 000 000"),
+        ("parse_unit_price", "10000000000", "1 000 000 000"),
+        ("parse_quantity", "1 000 000 000", "1 000 000 000"),
+        ("parse_number", "1" + "0" * 40, "1 000 000 000 000 000"),
+    ],
+)
+def test_magnitudes_beyond_the_limits_are_refused_by_name(parser: str, text: str, limit: str) -> None:
+    from invoicing.ingest import values
+
+    problem = getattr(values, parser)(Cell(text, 2, "qte"))
+    assert isinstance(problem, Problem)
+    assert problem.code == "number_too_large"
+    assert problem.reason_fr == f"Nombre trop grand (au plus {limit})."
+
+
+def test_the_largest_quantity_and_price_still_multiply_exactly() -> None:
+    from invoicing.domain.money import round_money
+    from invoicing.ingest.values import parse_quantity, parse_unit_price
+
+    quantity = parse_quantity(Cell("999999999,9999", 2, "qte"))
+    price = parse_unit_price(Cell("999999999,999999", 2, "pu"))
+    with localcontext() as wide:
+        wide.prec = 80
+        exact = (quantity * price).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    assert round_money(quantity * price) == exact
