@@ -42,8 +42,9 @@ def test_resources_are_named_resources_of_this_stack(template, function):
         if resource == "*":
             continue  # checked against the allow-list above
         if service == "s3" and resource == {"Fn::GetAtt": ["DocumentsBucket", "Arn"]}:
-            # On the bucket itself, only listing: S3 then tells a missing key (404) from a forbidden one.
-            assert action == "s3:ListBucket", f"{function}: {action} on the whole bucket"
+            # On the bucket itself, only listing: S3 then tells a missing key (404) from a forbidden
+            # one; and listing the versions of incoming/, to find the version an event names.
+            assert action in ("s3:ListBucket", "s3:ListBucketVersions"), f"{function}: {action} on the bucket"
         elif service == "s3":
             prefix = s3_prefix(resource)
             assert prefix, f"{function}: {action} on {resource}: name a key prefix"
@@ -105,12 +106,17 @@ BUCKET = "(the bucket itself)"
         (
             "GenerateFunction",
             {
-                "incoming/": {"s3:GetObject", "s3:DeleteObject"},
+                "incoming/": {
+                    "s3:GetObject",
+                    "s3:GetObjectVersion",
+                    "s3:DeleteObject",
+                    "s3:DeleteObjectVersion",
+                },
                 "invoices/": {"s3:PutObject", "s3:GetObject"},
                 "reports/": {"s3:PutObject"},
-                "rejected/": {"s3:PutObject"},
-                "processed/": {"s3:PutObject"},
-                BUCKET: {"s3:ListBucket"},
+                "rejected/": {"s3:PutObject", "s3:GetObject"},
+                "processed/": {"s3:PutObject", "s3:GetObject"},
+                BUCKET: {"s3:ListBucket", "s3:ListBucketVersions"},
             },
         ),
         ("SendFunction", {"invoices/": {"s3:GetObject"}, BUCKET: {"s3:ListBucket"}}),
@@ -147,3 +153,19 @@ def test_email_only_from_the_business_address(template, function):
     others = [f for f in FUNCTIONS if f not in ("SendFunction", "RemindFunction")]
     for other in others:
         assert not [a for a, _ in grants(template, other) if a.startswith("ses:")], other
+
+
+def test_listing_versions_is_limited_to_incoming(template):
+    (statement,) = [
+        s for s in statements(template, "GenerateFunction") if "s3:ListBucketVersions" in as_list(s["Action"])
+    ]
+    assert statement["Condition"] == {"StringLike": {"s3:prefix": "incoming/*"}}
+
+
+def test_grants_nothing_uses_are_gone(template):
+    """The idempotency table has no user yet (the payments work adds the webhook's); generate
+    reads clients by scan and writes them in batches, nothing else."""
+    for function in FUNCTIONS:
+        assert not [r for _, r in grants(template, function) if refs(r, "IdempotencyTable")], function
+    clients = {a for a, r in grants(template, "GenerateFunction") if refs(r, "ClientsTable")}
+    assert clients == {"dynamodb:BatchWriteItem", "dynamodb:Scan"}
