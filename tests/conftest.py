@@ -1,42 +1,33 @@
-"""Shared fixtures: the embedded local AWS (one moto server for the session), a fresh stack
-per test created from template.yaml, and the third-party fixtures in ../shared/fixtures."""
+"""Shared fixtures: the embedded local AWS (one moto server for the session), the deployed
+stacks (one per parameter set for the session, reset before each test: every test starts from
+the state of a freshly deployed stack), and the third-party fixtures in ../shared/fixtures.
+
+A test that needs other business settings says so with a marker; it gets a stack of its own
+from the pool, deployed once with those parameters::
+
+    @pytest.mark.stack_parameters(VatRegime="franchise", BusinessVatId="")
+"""
 
 from __future__ import annotations
 
-import itertools
 import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from invoicing.business import Business
 from invoicing.settings import Resources
 from invoicing_tools.local_aws.runtime import LocalRuntime
-from invoicing_tools.local_aws.server import REGION, LocalAws
-from invoicing_tools.local_aws.stack import PROJECT, LocalStack
+from invoicing_tools.local_aws.server import LocalAws, client
+from invoicing_tools.local_aws.stack import PROJECT, LocalStack, StackPool
+from tests import factories
 
 FIXTURES = PROJECT.parent / "shared" / "fixtures"
 
-#: A test business: SIRET, VAT id and IBAN pass their checksums.
-TEST_BUSINESS: dict[str, str] = {
-    "BusinessLegalName": "Atelier Durand & Fils",
-    "BusinessLegalForm": "SARL",
-    "BusinessShareCapital": "8000",
-    "BusinessSiret": "73282932000074",
-    "BusinessRcsCity": "Lyon",
-    "BusinessVatId": "FR44732829320",
-    "BusinessStreet": "12 rue des Tanneurs",
-    "BusinessPostcode": "69001",
-    "BusinessCity": "Lyon",
-    "BusinessEmail": "factures@atelier-durand.example",
-    "BusinessIban": "FR7630006000011234567890189",
-    "BusinessBic": "AGRIFRPPXXX",
-}
-
-_names = itertools.count(1)
+#: The test business as stack parameters: the seller of ``tests.factories``.
+TEST_BUSINESS: dict[str, str] = factories.stack_parameters()
 
 
 def fixture_path(*parts: str) -> Path:
@@ -56,14 +47,22 @@ def local_aws() -> Iterator[LocalAws]:
     aws.stop()
 
 
+@pytest.fixture(scope="session")
+def stack_pool(local_aws: LocalAws) -> StackPool:
+    return StackPool()
+
+
 @pytest.fixture
-def stack(local_aws: LocalAws) -> LocalStack:
-    """A new stack (its own bucket, tables and queues) for each test."""
-    return LocalStack(f"t{next(_names)}-stack", TEST_BUSINESS).deploy()
+def stack(request: pytest.FixtureRequest, stack_pool: StackPool) -> LocalStack:
+    """The stack of this test: deployed once per parameter set, emptied before each test."""
+    marker = request.node.get_closest_marker("stack_parameters")
+    overrides = dict(marker.kwargs) if marker else {}
+    return stack_pool.acquire({**TEST_BUSINESS, **overrides})
 
 
 @pytest.fixture
 def runtime(local_aws: LocalAws, stack: LocalStack) -> Iterator[LocalRuntime]:
+    """The stack's functions, cold: fresh handler modules for each test."""
     rt = LocalRuntime(local_aws, stack)
     yield rt
     rt.close()
@@ -84,7 +83,7 @@ class Bucket:
 
     def __init__(self, stack: LocalStack) -> None:
         self.name = stack.resource("DocumentsBucket")
-        self.s3 = boto3.client("s3", region_name=REGION)
+        self.s3 = client("s3")
 
     def put(self, key: str, data: bytes | str) -> None:
         body = data.encode("utf-8") if isinstance(data, str) else data
@@ -111,12 +110,12 @@ class Inbox:
     """An SQS queue subscribed to a topic: what the operator would receive by email."""
 
     def __init__(self, topic_arn: str, name: str) -> None:
-        self.sqs = boto3.client("sqs", region_name=REGION)
+        self.sqs = client("sqs")
         self.url = self.sqs.create_queue(QueueName=name)["QueueUrl"]
         arn = self.sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])["Attributes"][
             "QueueArn"
         ]
-        boto3.client("sns", region_name=REGION).subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn)
+        client("sns").subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn)
 
     def messages(self) -> list[dict[str, Any]]:
         found = []
@@ -136,7 +135,7 @@ def operator_inbox(stack: LocalStack) -> Inbox:
 
 def queue_messages(url: str) -> list[dict[str, Any]]:
     """Read (without deleting) what waits in a queue."""
-    sqs = boto3.client("sqs", region_name=REGION)
+    sqs = client("sqs")
     found: dict[str, dict[str, Any]] = {}
     for _ in range(5):
         for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30).get(
@@ -146,21 +145,13 @@ def queue_messages(url: str) -> list[dict[str, Any]]:
     return list(found.values())
 
 
-CLIENTS_CSV = (
-    "reference;nom;adresse;code_postal;ville;pays;siren;tva;email;langue;conditions_paiement\n"
-    "C001;Boulangerie Lefèvre SAS;4 rue de la République;69001;Lyon;FR;552100554;FR96552100554;"
-    "compta@lefevre.example;fr;30 jours\n"
-    "C002;Brasserie de l'Ourthe SA;Rue de l'Académie 52;4000;Liège;BE;;BE0456712325;"
-    "accounts@ourthe.example;en;45 jours fin de mois\n"
-    "C003;Mme Hélène Garnier;3 chemin des Frênes;74000;Annecy;FR;;;helene@courriel.example;fr;\n"
-)
+#: The integration tests' clients file (``tests.factories.CLIENTS``).
+CLIENTS_CSV = factories.clients_csv()
 
 
 def sales_csv(rows: list[str]) -> str:
-    header = (
-        "client;date;description;quantite;unite;prix_unitaire_ht;tva;reference_commande;remise;exoneration\n"
-    )
-    return header + "".join(row + "\n" for row in rows)
+    """A sales export with its usual columns; ``rows`` are lines written in that order."""
+    return factories.sales_csv(*rows, columns=factories.SALES_BASIC_COLUMNS)
 
 
 @pytest.fixture

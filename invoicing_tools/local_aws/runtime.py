@@ -8,7 +8,10 @@ moto moves it to the dead-letter queue, exactly like AWS. One deviation, for spe
 message becomes visible again at once instead of after the visibility timeout.
 
 Each (stack, function) gets its own copy of the handler module, like a separate Lambda
-container, and runs with its own environment variables. Given a ``log_dir``, what a function
+container, and runs with its own environment variables. A new ``LocalRuntime`` starts every
+function cold: fresh handler modules (their module-level ``functools.cache`` included) and
+Powertools' process-wide parameter cache emptied, so that a stack reused after
+``LocalStack.reset`` serves no value cached by an earlier runtime. Given a ``log_dir``, what a function
 prints (Powertools logs, metrics) goes to ``<log_dir>/<function>.log``, as CloudWatch Logs
 would keep it; otherwise it goes to this process's output.
 """
@@ -32,9 +35,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, TextIO
 
-import boto3
+from aws_lambda_powertools.utilities import parameters
 
-from invoicing_tools.local_aws.server import ACCOUNT_ID, REGION, LocalAws
+from invoicing_tools.local_aws.server import ACCOUNT_ID, REGION, LocalAws, client
 from invoicing_tools.local_aws.stack import FunctionSpec, LocalStack
 
 log = logging.getLogger("local_aws")
@@ -85,8 +88,10 @@ class LocalRuntime:
         self.log_dir = log_dir
         self._logs: dict[str, TextIO] = {}
         self._modules: dict[str, ModuleType] = {}
-        self._sqs = boto3.client("sqs", region_name=REGION)
+        self._sqs = client("sqs")
         self.deliveries: list[Delivery] = []
+        # In Lambda each container has its own; in-process they are shared: start them cold.
+        parameters.clear_caches()
 
     # --- invoking ------------------------------------------------------------------------------
 

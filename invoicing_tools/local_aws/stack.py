@@ -15,10 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import boto3
-
 from invoicing_tools.local_aws.cfn_yaml import load_template
-from invoicing_tools.local_aws.server import ACCOUNT_ID, REGION
+from invoicing_tools.local_aws.server import ACCOUNT_ID, REGION, client
 
 PROJECT = Path(__file__).resolve().parents[2]
 TEMPLATE = PROJECT / "template.yaml"
@@ -199,7 +197,7 @@ class LocalStack:
 
     def deploy(self) -> LocalStack:
         """Create every resource the flow needs, in dependency order."""
-        s3, ddb, sqs, sns = (boto3.client(s, region_name=REGION) for s in ("s3", "dynamodb", "sqs", "sns"))
+        s3, ddb, sqs, sns = (client(s) for s in ("s3", "dynamodb", "sqs", "sns"))
         handled = {
             "AWS::SQS::Queue",
             "AWS::SNS::Topic",
@@ -223,23 +221,7 @@ class LocalStack:
             url = sqs.create_queue(QueueName=name)["QueueUrl"]
             arn = f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{name}"
             self.physical[logical_id] = {"Ref": url, "Arn": arn, "QueueName": name, "QueueUrl": url}
-        for logical_id, resource in queues:
-            props = self.resolve(resource.get("Properties", {}))
-            attributes = {}
-            for key in (
-                "VisibilityTimeout",
-                "MessageRetentionPeriod",
-                "DelaySeconds",
-                "ReceiveMessageWaitTimeSeconds",
-            ):
-                if key in props:
-                    attributes[key] = str(props[key])
-            if "RedrivePolicy" in props:
-                attributes["RedrivePolicy"] = json.dumps(props["RedrivePolicy"])
-            if attributes:
-                sqs.set_queue_attributes(
-                    QueueUrl=self.physical[logical_id]["QueueUrl"], Attributes=attributes
-                )
+        self._configure_queues(sqs)
 
         for logical_id, resource in self._resources("AWS::SNS::Topic"):
             props = resource.get("Properties", {})
@@ -250,12 +232,7 @@ class LocalStack:
         for logical_id, resource in self._resources("AWS::DynamoDB::Table"):
             self._create_table(ddb, logical_id, self.resolve(resource.get("Properties", {})))
 
-        for _, resource in self._resources("AWS::SQS::QueuePolicy"):
-            props = self.resolve(resource["Properties"])
-            for url in props["Queues"]:
-                sqs.set_queue_attributes(
-                    QueueUrl=url, Attributes={"Policy": json.dumps(props["PolicyDocument"])}
-                )
+        self._apply_queue_policies(sqs)
 
         for logical_id, resource in self._resources("AWS::S3::Bucket"):
             self._create_bucket(s3, logical_id, resource)
@@ -277,6 +254,64 @@ class LocalStack:
         for logical_id, resource in self._resources("AWS::Serverless::Function"):
             self._describe_function(logical_id, resource)
         return self
+
+    def _configure_queues(self, sqs: Any) -> None:
+        """Set each queue's attributes (redrive included) from the template; also used by reset()."""
+        for logical_id, resource in self._resources("AWS::SQS::Queue"):
+            props = self.resolve(resource.get("Properties", {}))
+            attributes = {}
+            for key in (
+                "VisibilityTimeout",
+                "MessageRetentionPeriod",
+                "DelaySeconds",
+                "ReceiveMessageWaitTimeSeconds",
+            ):
+                if key in props:
+                    attributes[key] = str(props[key])
+            if "RedrivePolicy" in props:
+                attributes["RedrivePolicy"] = json.dumps(props["RedrivePolicy"])
+            if attributes:
+                sqs.set_queue_attributes(
+                    QueueUrl=self.physical[logical_id]["QueueUrl"], Attributes=attributes
+                )
+
+    def _apply_queue_policies(self, sqs: Any) -> None:
+        """The AWS::SQS::QueuePolicy resources. moto drops a queue's policy whenever its other
+        attributes are set, so reset() applies them again after ``_configure_queues``."""
+        for _, resource in self._resources("AWS::SQS::QueuePolicy"):
+            props = self.resolve(resource["Properties"])
+            for url in props["Queues"]:
+                sqs.set_queue_attributes(
+                    QueueUrl=url, Attributes={"Policy": json.dumps(props["PolicyDocument"])}
+                )
+
+    def _configure_notifications(self, s3: Any, logical_id: str, resource: dict[str, Any]) -> None:
+        """The bucket's S3 -> SQS notifications. Like S3, moto then posts an ``s3:TestEvent`` to
+        each target queue: a freshly deployed stack starts with one in each (reset() relies on it)."""
+        props = self.resolve(resource.get("Properties", {}))
+        queue_configs = props.get("NotificationConfiguration", {}).get("QueueConfigurations", [])
+        if not queue_configs:
+            return
+        s3.put_bucket_notification_configuration(
+            Bucket=self.physical[logical_id]["Ref"],
+            NotificationConfiguration={
+                "QueueConfigurations": [
+                    {
+                        "QueueArn": config["Queue"],
+                        "Events": [config["Event"]],
+                        "Filter": {
+                            "Key": {
+                                "FilterRules": [
+                                    {"Name": rule["Name"], "Value": rule["Value"]}
+                                    for rule in config.get("Filter", {}).get("S3Key", {}).get("Rules", [])
+                                ]
+                            }
+                        },
+                    }
+                    for config in queue_configs
+                ]
+            },
+        )
 
     def _create_table(self, ddb: Any, logical_id: str, props: dict[str, Any]) -> None:
         name = props.get("TableName", f"{self.name}-{logical_id}")
@@ -337,28 +372,7 @@ class LocalStack:
             s3.put_bucket_lifecycle_configuration(
                 Bucket=name, LifecycleConfiguration={"Rules": [_lifecycle_rule(r) for r in lifecycle]}
             )
-        queue_configs = props.get("NotificationConfiguration", {}).get("QueueConfigurations", [])
-        if queue_configs:
-            s3.put_bucket_notification_configuration(
-                Bucket=name,
-                NotificationConfiguration={
-                    "QueueConfigurations": [
-                        {
-                            "QueueArn": config["Queue"],
-                            "Events": [config["Event"]],
-                            "Filter": {
-                                "Key": {
-                                    "FilterRules": [
-                                        {"Name": rule["Name"], "Value": rule["Value"]}
-                                        for rule in config.get("Filter", {}).get("S3Key", {}).get("Rules", [])
-                                    ]
-                                }
-                            },
-                        }
-                        for config in queue_configs
-                    ]
-                },
-            )
+        self._configure_notifications(s3, logical_id, resource)
 
     def _describe_function(self, logical_id: str, resource: dict[str, Any]) -> None:
         globals_ = self.template.get("Globals", {}).get("Function", {})
@@ -423,6 +437,193 @@ class LocalStack:
 
     def resource(self, logical_id: str, attribute: str = "Ref") -> str:
         return self.physical[logical_id][attribute]
+
+    # --- reuse: back to the state deploy() left ----------------------------------------------------
+
+    def reset(self) -> LocalStack:
+        """Empty the deployed stack so that it is indistinguishable from a freshly deployed one.
+
+        Every object version, delete marker and unfinished upload of the buckets; every item of
+        the tables; every message of the queues (dead-letter queues included, in flight or not);
+        the SNS subscriptions of its topics, the queues named after the stack that are not its
+        own, and the SSM parameters under ``/<stack>/`` (deploy() makes none of these). Queue
+        attributes and policies and bucket notifications are set again from the template, which
+        also posts the ``s3:TestEvent`` a fresh stack starts with. Configuration a test changed
+        elsewhere (a bucket policy, a table's schema) is not restored: such a test wants a stack
+        of its own. ``state()`` describes what reset() covers; tests compare it with a fresh one.
+        """
+        s3, ddb, sqs, sns, ssm = (client(s) for s in ("s3", "dynamodb", "sqs", "sns", "ssm"))
+        for logical_id, _ in self._resources("AWS::S3::Bucket"):
+            _empty_bucket(s3, self.physical[logical_id]["Ref"])
+        for logical_id, resource in self._resources("AWS::DynamoDB::Table"):
+            keys = [k["AttributeName"] for k in self.resolve(resource["Properties"])["KeySchema"]]
+            _empty_table(ddb, self.physical[logical_id]["Ref"], keys)
+        # deploy() subscribes nothing and stores no parameter: whatever is there, a test added.
+        for topic in self._topic_arns():
+            for subscription in _subscriptions(sns, topic):
+                sns.unsubscribe(SubscriptionArn=subscription)
+        for url in set(self._stack_named_queues(sqs)) - set(self._queue_urls()):
+            sqs.delete_queue(QueueUrl=url)
+        for url in self._queue_urls():
+            sqs.purge_queue(QueueUrl=url)  # LocalAws lifts moto's one-purge-per-60-s rule
+        extra = _parameter_names(ssm, self.name)
+        for start in range(0, len(extra), 10):
+            ssm.delete_parameters(Names=extra[start : start + 10])
+        self._configure_queues(sqs)
+        self._apply_queue_policies(sqs)
+        for logical_id, resource in self._resources("AWS::S3::Bucket"):
+            self._configure_notifications(s3, logical_id, resource)
+        return self
+
+    def state(self) -> dict[str, Any]:
+        """What the stack holds, with its name taken out so that two stacks can be compared:
+        items per table (and key schema, indexes), object versions, delete markers and uploads
+        per bucket, messages per queue (visible, in flight, delayed, and the kinds of the visible
+        ones), queue attributes, subscriptions, queues named after the stack, SSM parameters."""
+        s3, ddb, sqs, sns, ssm = (client(s) for s in ("s3", "dynamodb", "sqs", "sns", "ssm"))
+
+        def anonymous(value: Any) -> Any:
+            return json.loads(json.dumps(value, default=str).replace(self.name, "<stack>"))
+
+        state: dict[str, Any] = {"tables": {}, "buckets": {}, "queues": {}}
+        for logical_id, _ in self._resources("AWS::DynamoDB::Table"):
+            name = self.physical[logical_id]["Ref"]
+            table = ddb.describe_table(TableName=name)["Table"]
+            items = ddb.scan(TableName=name, Select="COUNT", ConsistentRead=True)["Count"]
+            state["tables"][logical_id] = {
+                "items": items,
+                "keys": table["KeySchema"],
+                "indexes": sorted(i["IndexName"] for i in table.get("GlobalSecondaryIndexes", [])),
+            }
+        for logical_id, _ in self._resources("AWS::S3::Bucket"):
+            name = self.physical[logical_id]["Ref"]
+            listing = s3.list_object_versions(Bucket=name)
+            state["buckets"][logical_id] = {
+                "versions": [(v["Key"], v["IsLatest"]) for v in listing.get("Versions", [])],
+                "delete_markers": [m["Key"] for m in listing.get("DeleteMarkers", [])],
+                "uploads": [u["Key"] for u in s3.list_multipart_uploads(Bucket=name).get("Uploads", [])],
+                "notifications": [
+                    {k: v for k, v in config.items() if k != "Id"}  # a random id per configuration
+                    for config in s3.get_bucket_notification_configuration(Bucket=name).get(
+                        "QueueConfigurations", []
+                    )
+                ],
+                "versioning": s3.get_bucket_versioning(Bucket=name).get("Status"),
+            }
+        for logical_id, _ in self._resources("AWS::SQS::Queue"):
+            url = self.physical[logical_id]["QueueUrl"]
+            attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+            counts = {k: attributes.pop(k) for k in list(attributes) if k.startswith("ApproximateNumberOf")}
+            for moving in ("CreatedTimestamp", "LastModifiedTimestamp"):
+                attributes.pop(moving, None)
+            # Peek: a zero visibility timeout leaves the messages visible (the receive still counts
+            # towards maxReceiveCount: describe a stack a few times at most).
+            peeked = sqs.receive_message(
+                QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0, WaitTimeSeconds=0
+            ).get("Messages", [])
+            kinds = sorted(_message_kind(m["Body"]) for m in peeked)
+            state["queues"][logical_id] = {"counts": counts, "kinds": kinds, "attributes": attributes}
+        state["subscriptions"] = sorted(s for topic in self._topic_arns() for s in _subscriptions(sns, topic))
+        state["stack_named_queues"] = sorted(self._stack_named_queues(sqs))
+        state["parameters"] = sorted(_parameter_names(ssm, self.name))
+        return anonymous(state)
+
+    def _topic_arns(self) -> list[str]:
+        return [self.physical[logical_id]["TopicArn"] for logical_id, _ in self._resources("AWS::SNS::Topic")]
+
+    def _queue_urls(self) -> list[str]:
+        return [self.physical[logical_id]["QueueUrl"] for logical_id, _ in self._resources("AWS::SQS::Queue")]
+
+    def _stack_named_queues(self, sqs: Any) -> list[str]:
+        """Queues whose name starts with ``<stack>-``: the stack's own and any a test made."""
+        urls = sqs.list_queues(QueueNamePrefix=f"{self.name}-").get("QueueUrls", [])
+        return [u for u in urls if u.rsplit("/", 1)[-1].startswith(f"{self.name}-")]
+
+
+class StackPool:
+    """Deployed stacks kept for reuse: one per distinct parameter set, reset before each reuse.
+
+    Deploying takes ~0.5 s of requests; a reset a fraction of that, and the handler caches of a
+    ``LocalRuntime`` start cold anyway. Not thread-safe: one user of a stack at a time.
+    """
+
+    def __init__(self, prefix: str = "pool") -> None:
+        self.prefix = prefix
+        self._stacks: dict[tuple[tuple[str, str], ...], LocalStack] = {}
+        self.deployed = 0
+        self.reused = 0
+
+    def acquire(self, parameters: dict[str, str]) -> LocalStack:
+        key = tuple(sorted((k, str(v)) for k, v in parameters.items()))
+        stack = self._stacks.get(key)
+        if stack is None:
+            stack = LocalStack(f"{self.prefix}{len(self._stacks) + 1}-stack", dict(parameters)).deploy()
+            self._stacks[key] = stack
+            self.deployed += 1
+        else:
+            stack.reset()
+            self.reused += 1
+        return stack
+
+
+def _empty_bucket(s3: Any, bucket: str) -> None:
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+        doomed = [
+            {"Key": v["Key"], "VersionId": v["VersionId"]}
+            for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
+        ]
+        if doomed:
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": doomed, "Quiet": True})
+    for page in s3.get_paginator("list_multipart_uploads").paginate(Bucket=bucket):
+        for upload in page.get("Uploads", []):
+            s3.abort_multipart_upload(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
+
+
+def _empty_table(ddb: Any, table: str, keys: list[str]) -> None:
+    names = {f"#k{i}": key for i, key in enumerate(keys)}
+    doomed = [
+        item
+        for page in ddb.get_paginator("scan").paginate(
+            TableName=table,
+            ProjectionExpression=", ".join(names),
+            ExpressionAttributeNames=names,
+            ConsistentRead=True,
+        )
+        for item in page.get("Items", [])
+    ]
+    for start in range(0, len(doomed), 25):
+        requests = [{"DeleteRequest": {"Key": key}} for key in doomed[start : start + 25]]
+        while requests:
+            unprocessed = ddb.batch_write_item(RequestItems={table: requests}).get("UnprocessedItems", {})
+            requests = unprocessed.get(table, [])
+
+
+def _subscriptions(sns: Any, topic_arn: str) -> list[str]:
+    return [
+        s["SubscriptionArn"]
+        for page in sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic_arn)
+        for s in page.get("Subscriptions", [])
+    ]
+
+
+def _parameter_names(ssm: Any, stack_name: str) -> list[str]:
+    return [
+        p["Name"]
+        for page in ssm.get_paginator("get_parameters_by_path").paginate(
+            Path=f"/{stack_name}", Recursive=True
+        )
+        for p in page.get("Parameters", [])
+    ]
+
+
+def _message_kind(body: str) -> str:
+    try:
+        decoded = json.loads(body)
+    except ValueError:
+        return "text"
+    if isinstance(decoded, dict) and "Event" in decoded:
+        return str(decoded["Event"])
+    return "message"
 
 
 def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
