@@ -9,59 +9,22 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pdfplumber
 
-from invoicing.domain.invoice import DocumentType, Draft, Invoice, Line, issue
-from invoicing.domain.parties import Address, Client, Locale, Seller
-from invoicing.domain.terms import LatePenalty, PaymentTerms
+from invoicing.domain.invoice import Invoice, Line, issue
+from invoicing.domain.parties import Address, Client, Seller
+from invoicing.domain.terms import PaymentTerms
 from invoicing.domain.vat import VatTreatment
+from tests import factories
 
 CENT = Decimal("0.01")
 
-SELLER = Seller(
-    legal_name="Horizon Conseil & Formation",
-    legal_form="SARL",
-    siret="83147925800020",
-    address=Address(("14 rue de la République",), "69002", "Lyon"),
-    share_capital=Decimal("10000"),
-    rcs_city="Lyon",
-    vat_id="FR45831479258",
-    iban="FR7630006000011234567890189",
-    bic="AGRIFRPP",
-    email="facturation@horizon-conseil.fr",
-    late_penalty=LatePenalty("fixed", Decimal("12.5")),
-)
-
-COMPANY = Client(
-    ref="C001",
-    name="Société Dauphinoise de Transports",
-    address=Address(("8 avenue Alsace-Lorraine", "Bâtiment B"), "38000", "Grenoble"),
-    siren="428716302",
-    vat_id="FR19428716302",
-    payment_terms=PaymentTerms(30),
-)
-
-PERSON = Client(
-    ref="c002", name="Mme Hélène Garnier", address=Address(("3 chemin des Frênes",), "74000", "Annecy")
-)
-
-ENGLISH = Client(
-    ref="BE-OURTHE",
-    name="Brasserie Wallonne de l'Ourthe SA",
-    address=Address(("Rue de l'Académie 52",), "4000", "Liège", "BE"),
-    vat_id="BE0456712325",
-    locale=Locale.EN,
-    payment_terms=PaymentTerms(45, end_of_month=True),
-)
+SELLER = factories.seller()
+COMPANY = factories.company(address=Address(("8 avenue Alsace-Lorraine", "Bâtiment B"), "38000", "Grenoble"))
+PERSON = factories.person()
+ENGLISH = factories.belgian(payment_terms=PaymentTerms(45, end_of_month=True))
 
 
 def line(description: str, quantity: str, price: str, rate: str = "20", **kwargs) -> Line:
-    return Line(
-        description,
-        Decimal(quantity),
-        kwargs.pop("unit", "u"),
-        Decimal(price),
-        VatTreatment.standard(Decimal(rate)),
-        **kwargs,
-    )
+    return factories.line(description, quantity, price, rate, **kwargs)
 
 
 def exempt(description: str, quantity: str, price: str, key: str) -> Line:
@@ -77,14 +40,7 @@ def make_invoice(
     seller: Seller = SELLER,
     **draft_kwargs,
 ) -> Invoice:
-    draft = Draft(
-        draft_kwargs.pop("document_type", DocumentType.INVOICE),
-        client,
-        lines,
-        draft_kwargs.pop("period_start", date(2026, 11, 1)),
-        draft_kwargs.pop("period_end", date(2026, 11, 30)),
-        **draft_kwargs,
-    )
+    draft = factories.draft(client, *lines, **draft_kwargs)
     return issue(
         draft,
         seller=seller,

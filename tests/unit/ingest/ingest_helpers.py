@@ -10,35 +10,14 @@ from openpyxl import Workbook
 
 from invoicing.domain.problems import InputRejected, Problem
 from invoicing.ingest.table import Table, read_table
+from tests import factories
 
 MAX_BYTES = 1_000_000
 MAX_ROWS = 5_000
 
 #: Column order of the sales CSV built by ``sales_csv``.
-SALES_COLUMNS = (
-    "client",
-    "date",
-    "description",
-    "quantite",
-    "unite",
-    "prix_unitaire_ht",
-    "tva",
-    "remise",
-    "reference_commande",
-    "exoneration",
-    "type",
-    "facture_origine",
-    "motif",
-)
-DEFAULT_ROW = {
-    "client": "C001",
-    "date": "03/11/2026",
-    "description": "Conseil en organisation",
-    "quantite": "1",
-    "unite": "h",
-    "prix_unitaire_ht": "100,00",
-    "tva": "20 %",
-}
+SALES_COLUMNS = factories.SALES_COLUMNS
+DEFAULT_ROW = factories.DEFAULT_SALE
 
 
 def csv_bytes(text: str, encoding: str = "utf-8") -> bytes:
@@ -56,11 +35,7 @@ def table_from(data: bytes, filename: str = "ventes.csv", **limits: int) -> Tabl
 
 def sales_csv(*rows: dict[str, str]) -> bytes:
     """A semicolon CSV with every sales column; each row is DEFAULT_ROW updated with ``rows[i]``."""
-    lines = [";".join(SALES_COLUMNS)]
-    for row in rows:
-        values = {**DEFAULT_ROW, **row}
-        lines.append(";".join(values.get(column, "") for column in SALES_COLUMNS))
-    return ("\n".join(lines) + "\n").encode("utf-8")
+    return factories.sales_csv(*rows).encode("utf-8")
 
 
 def rejected(call: Callable[[], object]) -> tuple[Problem, ...]:
