@@ -20,6 +20,9 @@ Figures (medians; ratios are against a baseline measured in this same run):
                                layers it uses (Lambda's limit: 250 MiB), from a `sam build --cached`
                                into out/bench/sam-build; skipped, saying why, without the SAM CLI
                                (.venv-sam, made by `make test`) or a python3.13
+- numbering_400_s              8 writers x 50 invoices racing for numbers against the local
+                               moto server (bench/numbering.py); numbering_gaps and
+                               numbering_duplicates must be 0
 """
 
 from __future__ import annotations
@@ -275,6 +278,9 @@ def main() -> None:
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, set(range(cores)))
     cold_starts()
+    from bench.numbering import numbering
+
+    numbering(report)
     package_sizes()
     report("bench_seconds", time.perf_counter() - started, "s")
     OUT.mkdir(parents=True, exist_ok=True)

@@ -1,88 +1,36 @@
-"""Numbering under concurrency, against the moto server over HTTP: 8 generators issuing 400
-invoices at once get exactly the numbers 1..400, each once, each claimed, in date order."""
+"""Numbering under concurrency, against the moto server over HTTP: 8 generators issuing
+invoices at once get exactly the numbers 1..n, each once, each claimed, in date order.
+
+``make test`` runs the race short (8 × 12); ``make bench`` runs the same race in full
+(8 × 50: ``numbering_400_s``, ``numbering_gaps``), from invoicing_tools.local_aws.numbering_race.
+"""
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date
-from decimal import Decimal
 
 import pytest
 
 from invoicing.adapters.invoices import ChronologyError, InvoiceRepository
-from invoicing.adapters.records import models
-from invoicing.domain.invoice import DocumentType, Draft, Line, Source
 from invoicing.domain.numbering import NumberingPattern
-from invoicing.domain.parties import Address, Client
 from invoicing.domain.terms import PaymentTerms
-from invoicing.domain.vat import VatTreatment
+from invoicing_tools.local_aws.numbering_race import PATTERN, draft, race
 
 WORKERS = 8
-PER_WORKER = 50
-BUYER = Client(
-    ref="C001", name="Boulangerie Lefèvre SAS", address=Address(("4 rue de la République",), "69001", "Lyon")
-)
-PATTERN = NumberingPattern("FA{year}-{seq:05d}")
+PER_WORKER = 12
 
 
-def draft(worker: int, index: int) -> Draft:
-    line = Line(
-        "Pain de campagne",
-        quantity=Decimal(index + 1),
-        unit="pièce",
-        unit_price=Decimal(2 + worker),
-        vat=VatTreatment.standard("5.5"),
-    )
-    return Draft(
-        DocumentType.INVOICE,
-        BUYER,
-        (line,),
-        date(2026, 11, 2),
-        date(2026, 11, 2),
-        source=Source("incoming/concurrent.csv", f"file-{worker}", f"group-{index}"),
-    )
-
-
-def test_eight_concurrent_generators_number_400_invoices_without_gap_or_duplicate(resources, business):
-    start = threading.Barrier(WORKERS)
-    issued_on = date(2026, 11, 23)
-
-    def generator(worker: int) -> list[str]:
-        # Each worker is its own "Lambda": its own repository, connections and retries.
-        repo = InvoiceRepository(resources)
-        start.wait()
-        return [
-            repo.issue(
-                draft(worker, i),
-                seller=business.seller,
-                numbering=PATTERN,
-                issue_date=issued_on,
-                default_terms=PaymentTerms(30),
-            ).invoice.number
-            for i in range(PER_WORKER)
-        ]
-
-    with ThreadPoolExecutor(WORKERS) as pool:
-        results = list(pool.map(generator, range(WORKERS)))
+def test_eight_concurrent_generators_number_their_invoices_without_gap_or_duplicate(resources, business):
+    result = race(resources, business.seller, workers=WORKERS, per_worker=PER_WORKER)
 
     total = WORKERS * PER_WORKER
-    numbers = [n for worker in results for n in worker]
-    assert sorted(numbers) == [f"FA2026-{n:05d}" for n in range(1, total + 1)]
-    # Each worker saw its own numbers increase: allocation follows issue order.
-    assert all(worker == sorted(worker) for worker in results)
-
-    m = models(resources)
-    stored = {r.number: r for r in m.InvoiceRecord.scan()}
-    assert sorted(stored) == sorted(numbers)  # one record per number, none extra
-    counter = m.SequenceRecord.get(PATTERN.series(issued_on), consistent_read=True)
-    assert int(counter.last) == total
-    claims = {
-        r.series.removeprefix("number#"): r.invoice_id
-        for r in m.SequenceRecord.scan()
-        if r.series.startswith("number#")
-    }
-    assert claims == {number: record.invoice_id for number, record in stored.items()}
+    assert sorted(result.numbers) == [f"FA2026-{n:05d}" for n in range(1, total + 1)]
+    assert (result.gaps, result.duplicates) == (0, 0)
+    assert result.in_issue_order
+    stored = result.stored()
+    assert stored["record_numbers"] == sorted(result.numbers)  # one record per number, none extra
+    assert stored["counter"] == total
+    assert stored["claims"] == stored["record_ids"]
 
 
 def test_a_number_is_never_issued_before_an_earlier_dated_one(resources, business):
