@@ -32,7 +32,7 @@ def test_documents_bucket_is_private_encrypted_versioned_and_retained(template):
 
 
 def test_documents_bucket_policy_refuses_plain_http(template):
-    (policy,) = resources(template, "AWS::S3::BucketPolicy").values()
+    policy = resources(template, "AWS::S3::BucketPolicy")["DocumentsBucketPolicy"]
     assert refs(policy["Properties"]["Bucket"], "DocumentsBucket")
     denies = [
         s
@@ -49,7 +49,7 @@ def test_documents_bucket_policy_refuses_plain_http(template):
 
 
 def test_documents_bucket_policy_lets_only_ses_of_this_account_write_only_the_inbox(template):
-    (policy,) = resources(template, "AWS::S3::BucketPolicy").values()
+    policy = resources(template, "AWS::S3::BucketPolicy")["DocumentsBucketPolicy"]
     allows = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
     assert len(allows) == 1
     (allow,) = allows
@@ -129,3 +129,21 @@ def test_queue_policy_admits_only_this_stacks_bucket(template, queue):
     bucket_name = sub_text(props(template, "DocumentsBucket")["BucketName"])
     assert sub_text(source_arn) == "arn:${AWS::Partition}:s3:::" + bucket_name
     assert condition["StringEquals"]["aws:SourceAccount"] == {"Ref": "AWS::AccountId"}
+
+
+def test_the_invoice_archive_has_access_logs_in_a_private_bucket(template):
+    logging = props(template, "DocumentsBucket")["LoggingConfiguration"]
+    assert refs(logging["DestinationBucketName"], "AccessLogsBucket")
+    assert logging["LogFilePrefix"] == "documents/"
+    logs = props(template, "AccessLogsBucket")
+    assert all(logs["PublicAccessBlockConfiguration"].values())
+    (rule,) = logs["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"  # what log delivery accepts
+    assert sub_text(logs["BucketName"]) == "${AWS::StackName}-logs-${AWS::AccountId}"
+    policy = resources(template, "AWS::S3::BucketPolicy")["AccessLogsBucketPolicy"]
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert any(s["Effect"] == "Deny" and "aws:SecureTransport" in s["Condition"]["Bool"] for s in statements)
+    (allow,) = [s for s in statements if s["Effect"] == "Allow"]
+    assert allow["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+    assert sub_text(allow["Resource"]) == "${AccessLogsBucket.Arn}/documents/*"
+    assert allow["Condition"]["StringEquals"]["aws:SourceAccount"] == {"Ref": "AWS::AccountId"}

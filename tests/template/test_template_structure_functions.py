@@ -137,3 +137,16 @@ def test_reminders_run_daily_at_nine_paris_time(template):
     assert schedule["ScheduleExpressionTimezone"] == "Europe/Paris"
     # Schedule names are unique per account: several client stacks may share one.
     assert sub_text(schedule["Name"]).startswith("${AWS::StackName}-")
+
+
+def test_the_public_webhook_has_a_concurrency_ceiling(template):
+    webhook = props(template, "StripeWebhookFunction")
+    assert webhook["FunctionUrlConfig"]["AuthType"] == "NONE"
+    condition, reserved, otherwise = webhook["ReservedConcurrentExecutions"]["Fn::If"]
+    assert (condition, reserved, otherwise) == (
+        "HasWebhookConcurrency",
+        {"Ref": "WebhookReservedConcurrency"},
+        {"Ref": "AWS::NoValue"},
+    )
+    parameter = template["Parameters"]["WebhookReservedConcurrency"]
+    assert 0 < parameter["Default"] <= 10
