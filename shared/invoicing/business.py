@@ -34,6 +34,10 @@ class Business:
     #: The largest total incl. VAT one document may have: beyond it a file is refused, as a
     #: typing mistake is far likelier than such an invoice from a small business.
     max_invoice_total: Decimal = Decimal("10000000.00")
+    #: Documents one file may produce: what one generate invocation (300 s) surely finishes,
+    #: validation and rendering included, with a wide margin. A larger export is refused with a
+    #: request to split it.
+    max_documents_per_file: int = 500
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Business:
@@ -105,6 +109,7 @@ class Business:
                 facturx_profile=_profile(get(env, "FACTURX_PROFILE", DEFAULT_FACTURX_PROFILE)),
                 max_input_bytes=int(get(env, "MAX_INPUT_BYTES", str(10 * 1024 * 1024))),
                 max_input_rows=int(get(env, "MAX_INPUT_ROWS", "20000")),
+                max_documents_per_file=int(get(env, "MAX_DOCUMENTS_PER_FILE", "500")),
                 max_invoice_total=_amount("MAX_INVOICE_TOTAL", get(env, "MAX_INVOICE_TOTAL", "10000000")),
             )
         except SettingsError:

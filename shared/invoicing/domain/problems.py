@@ -193,6 +193,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         'Corrected invoice given on an invoice row: for a credit note write "avoir" in the type column; '
         "otherwise empty this cell.",
     ),
+    "too_many_documents": (
+        "Ce fichier produirait {count} documents ; au plus {limit} par fichier : découpez-le en "
+        "plusieurs fichiers (par exemple par semaine ou par client).",
+        "This file would produce {count} documents; at most {limit} per file: split it into several "
+        "files (by week or by client, say).",
+    ),
     "too_many_lines": (
         "Ce document aurait {count} lignes : c'est trop pour une seule facture ; répartissez les lignes "
         "sur plusieurs références de commande.",

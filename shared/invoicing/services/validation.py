@@ -79,6 +79,9 @@ def validate_sales(
         file_sha256=file_sha256,
         find_invoice=find_invoice,
     )
+    limit = rules.business.max_documents_per_file
+    if len(drafts) > limit:
+        raise InputRejected([Problem("too_many_documents", params={"count": len(drafts), "limit": limit})])
     check_drafts(drafts, rules)
     return drafts
 
