@@ -9,6 +9,7 @@ sources) so that ``invoicing_tools.local_aws.runtime`` can run it in-process.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from dataclasses import dataclass, field
@@ -544,12 +545,15 @@ class StackPool:
     """Deployed stacks kept for reuse: one per distinct parameter set, reset before each reuse.
 
     Deploying takes ~0.5 s of requests; a reset a fraction of that, and the handler caches of a
-    ``LocalRuntime`` start cold anyway. Not thread-safe: one user of a stack at a time.
+    ``LocalRuntime`` start cold anyway. Not thread-safe: one user of a stack at a time. The
+    stack's description (physical ids, function specs and their environments) is shared by its
+    users too: a user that changed it in place makes the next acquire() fail, naming it.
     """
 
     def __init__(self, prefix: str = "pool") -> None:
         self.prefix = prefix
         self._stacks: dict[tuple[tuple[str, str], ...], LocalStack] = {}
+        self._described: dict[tuple[tuple[str, str], ...], Any] = {}
         self.deployed = 0
         self.reused = 0
 
@@ -559,8 +563,14 @@ class StackPool:
         if stack is None:
             stack = LocalStack(f"{self.prefix}{len(self._stacks) + 1}-stack", dict(parameters)).deploy()
             self._stacks[key] = stack
+            self._described[key] = copy.deepcopy((stack.physical, stack.functions))
             self.deployed += 1
         else:
+            if (stack.physical, stack.functions) != self._described[key]:
+                raise RuntimeError(
+                    f"{stack.name}: its last user changed the stack's physical ids or function specs "
+                    "in place; copy them instead (the stack is reused by the next test)"
+                )
             stack.reset()
             self.reused += 1
         return stack

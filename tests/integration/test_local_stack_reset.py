@@ -91,6 +91,14 @@ def test_the_pool_deploys_once_per_parameter_set_and_resets_on_reuse(local_aws):
     assert (pool.deployed, pool.reused) == (2, 1)
 
 
+def test_the_pool_refuses_a_stack_whose_description_a_test_changed(local_aws):
+    pool = StackPool(prefix="changed")
+    stack = pool.acquire(TEST_BUSINESS)
+    stack.functions["GenerateFunction"].environment["INVOICES_TABLE"] = "elsewhere"
+    with pytest.raises(RuntimeError, match="changed the stack"):
+        pool.acquire(TEST_BUSINESS)
+
+
 @pytest.mark.stack_parameters(InvoiceNumberPattern="F{year}-{seq:04d}")
 def test_a_marked_test_gets_a_stack_with_its_parameters(stack, business):
     assert stack.values["InvoiceNumberPattern"] == "F{year}-{seq:04d}"
