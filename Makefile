@@ -80,7 +80,7 @@ format: $(VENV)/.installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed $(SAM_VENV)/.installed
 	$(BIN)/python -m bench
 
 validate: $(VENV)/.installed $(SAM_VENV)/.installed

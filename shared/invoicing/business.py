@@ -118,6 +118,12 @@ class Business:
             raise SettingsError(str(exc)) from exc
 
 
+def _enabled(name: str, text: str) -> bool:
+    if text not in ("Enabled", "Disabled"):
+        raise SettingsError(f"{name} must be Enabled or Disabled, not {text!r}")
+    return text == "Enabled"
+
+
 def _amount(name: str, text: str) -> Decimal:
     try:
         value = Decimal(text.replace(" ", "").replace(",", "."))
@@ -142,6 +148,8 @@ class GenerateSettings:
     business: Business
     send_queue_url: str
     alerts_topic_arn: str
+    #: Store issued documents under S3 Object Lock for their legal retention.
+    lock_invoices: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> GenerateSettings:
@@ -151,4 +159,5 @@ class GenerateSettings:
             business=Business.from_env(env),
             send_queue_url=get(env, "SEND_QUEUE_URL"),
             alerts_topic_arn=get(env, "ALERTS_TOPIC_ARN"),
+            lock_invoices=_enabled("INVOICE_OBJECT_LOCK", get(env, "INVOICE_OBJECT_LOCK", "Disabled")),
         )

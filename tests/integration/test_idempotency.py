@@ -81,12 +81,12 @@ def test_a_run_that_dies_half_way_finishes_on_retry(runtime, bucket, resources, 
     real_put = wired.documents.put
     pdfs = []
 
-    def dying_put(key, data, content_type, metadata=None):
+    def dying_put(key, data, content_type, metadata=None, **options):
         if key.endswith(".pdf"):
             pdfs.append(key)
             if len(pdfs) == 3:  # the function dies while storing the third PDF
                 raise ConnectionError("the Lambda was stopped here")
-        return real_put(key, data, content_type, metadata)
+        return real_put(key, data, content_type, metadata, **options)
 
     wired.documents.put = dying_put
     bucket.put("incoming/ventes.csv", SALES)

@@ -147,3 +147,22 @@ def test_the_invoice_archive_has_access_logs_in_a_private_bucket(template):
     assert allow["Principal"] == {"Service": "logging.s3.amazonaws.com"}
     assert sub_text(allow["Resource"]) == "${AccessLogsBucket.Arn}/documents/*"
     assert allow["Condition"]["StringEquals"]["aws:SourceAccount"] == {"Ref": "AWS::AccountId"}
+
+
+def test_issued_documents_can_be_locked_for_their_retention(template):
+    bucket = props(template, "DocumentsBucket")
+    assert bucket["ObjectLockEnabled"] == {"Fn::If": ["LockInvoices", True, {"Ref": "AWS::NoValue"}]}
+    condition, config, otherwise = bucket["ObjectLockConfiguration"]["Fn::If"]
+    # Enabled without a default rule: only invoices/ is locked, object by object; a default
+    # retention would lock incoming/ and the working folders too.
+    assert (condition, config, otherwise) == (
+        "LockInvoices",
+        {"ObjectLockEnabled": "Enabled"},
+        {"Ref": "AWS::NoValue"},
+    )
+    assert template["Conditions"]["LockInvoices"] == {"Fn::Equals": [{"Ref": "InvoiceObjectLock"}, "Enabled"]}
+    assert template["Parameters"]["InvoiceObjectLock"]["Default"] == "Enabled"
+    env = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert env["INVOICE_OBJECT_LOCK"] == {"Ref": "InvoiceObjectLock"}
+    # The access-log bucket cannot have Object Lock (S3 refuses it as a log destination).
+    assert "ObjectLockEnabled" not in props(template, "AccessLogsBucket")

@@ -112,7 +112,7 @@ BUCKET = "(the bucket itself)"
                     "s3:DeleteObject",
                     "s3:DeleteObjectVersion",
                 },
-                "invoices/": {"s3:PutObject", "s3:GetObject"},
+                "invoices/": {"s3:PutObject", "s3:GetObject", "s3:PutObjectRetention"},
                 "reports/": {"s3:PutObject"},
                 "rejected/": {"s3:PutObject", "s3:GetObject"},
                 "processed/": {"s3:PutObject", "s3:GetObject"},

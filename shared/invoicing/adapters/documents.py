@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime, time
 
 from botocore.exceptions import ClientError
 
@@ -94,9 +94,27 @@ class DocumentStore:
             response.get("LastModified"),
         )
 
-    def put(self, key: str, data: bytes, content_type: str, metadata: dict[str, str] | None = None) -> None:
+    def put(
+        self,
+        key: str,
+        data: bytes,
+        content_type: str,
+        metadata: dict[str, str] | None = None,
+        *,
+        locked_until: date | None = None,
+    ) -> None:
+        """Store an object; ``locked_until`` locks this version against deletion and overwriting
+        until that day (S3 Object Lock, governance mode: only a privileged override lifts it)."""
+        lock = (
+            {
+                "ObjectLockMode": "GOVERNANCE",
+                "ObjectLockRetainUntilDate": datetime.combine(locked_until, time(), tzinfo=UTC),
+            }
+            if locked_until
+            else {}
+        )
         self._s3.put_object(
-            Bucket=self.bucket, Key=key, Body=data, ContentType=content_type, Metadata=metadata or {}
+            Bucket=self.bucket, Key=key, Body=data, ContentType=content_type, Metadata=metadata or {}, **lock
         )
 
     def move(self, source: str, destination: str, *, version_id: str | None = None) -> None:

@@ -30,6 +30,7 @@ from invoicing.adapters.invoices import InvoiceRepository, StoredInvoice
 from invoicing.adapters.messaging import SendQueue
 from invoicing.business import Business, GenerateSettings
 from invoicing.documents.render import Rendered, render
+from invoicing.domain.einvoicing import retained_until
 from invoicing.domain.invoice import DocumentType, Draft, Invoice
 from invoicing.domain.receivable import Delivery, DunningPolicy, Status
 from invoicing.events import SendRequest
@@ -72,6 +73,7 @@ class Issuer:
         today: Callable[[], date],
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         policy: DunningPolicy | None = None,
+        lock_documents: bool = False,
     ) -> None:
         self.business = business
         self.invoices = invoices
@@ -81,6 +83,7 @@ class Issuer:
         self.today = today
         self.now = now
         self.policy = policy or DunningPolicy()
+        self.lock_documents = lock_documents
 
     @classmethod
     def from_settings(cls, settings: GenerateSettings) -> Issuer:
@@ -92,6 +95,7 @@ class Issuer:
             send_queue=SendQueue(settings.send_queue_url),
             render=lambda invoice: render(invoice, business.facturx_profile),
             today=lambda: today(business.time_zone),
+            lock_documents=settings.lock_invoices,
         )
 
     def find(self, number: str) -> StoredInvoice | None:
@@ -140,9 +144,11 @@ class Issuer:
         digest = hashlib.sha256(rendered.pdf).hexdigest()
         pdf_key = keys.invoice_pdf(invoice)
         meta = {"invoice-number": invoice.number, "sha256": digest}
-        self.documents.put(pdf_key, rendered.pdf, "application/pdf", meta)
+        until = retained_until(invoice.issue_date) if self.lock_documents else None
+        self.documents.put(pdf_key, rendered.pdf, "application/pdf", meta, locked_until=until)
         xml_key = keys.invoice_xml(invoice)
-        self.documents.put(xml_key, rendered.xml, "application/xml", {"invoice-number": invoice.number})
+        xml_meta = {"invoice-number": invoice.number}
+        self.documents.put(xml_key, rendered.xml, "application/xml", xml_meta, locked_until=until)
         self.invoices.record_documents(
             invoice.invoice_id, pdf_key=pdf_key, pdf_sha256=digest, xml_key=xml_key
         )
