@@ -262,17 +262,25 @@ class Problem:
     def reason_en(self) -> str:
         return MESSAGES[self.code][1].format(**self.params)
 
-    def __str__(self) -> str:
+    def describe(self, locale: str = "en") -> str:
+        """One line for people: where (row, column, value), then why, in French or English."""
+        fr = locale == "fr"
         where = ", ".join(
             part
             for part in (
-                f"row {self.row}" if self.row is not None else "",
-                f"column {self.column}" if self.column else "",
-                f"value {self.value!r}" if self.value is not None else "",
+                f"{'ligne' if fr else 'row'} {self.row}" if self.row is not None else "",
+                f"{'colonne' if fr else 'column'} {self.column}" if self.column else "",
+                (f"valeur « {self.value} »" if fr else f"value {self.value!r}")
+                if self.value is not None
+                else "",
             )
             if part
         )
-        return f"{where}: {self.reason_en}" if where else self.reason_en
+        reason = self.reason_fr if fr else self.reason_en
+        return f"{where}{' : ' if fr else ': '}{reason}" if where else reason
+
+    def __str__(self) -> str:
+        return self.describe("en")
 
 
 class InputRejected(Exception):

@@ -238,16 +238,7 @@ def _alert_text(bucket: str, key: str, destination: str, report: str, problems: 
         "",
     ]
     for problem in problems[:ALERT_PROBLEMS]:
-        where = ", ".join(
-            part
-            for part in (
-                f"ligne {problem.row}" if problem.row is not None else "",
-                f"colonne {problem.column}" if problem.column else "",
-                f"valeur « {problem.value} »" if problem.value is not None else "",
-            )
-            if part
-        )
-        lines.append(f"- {where + ' : ' if where else ''}{problem.reason_fr}")
+        lines.append(f"- {problem.describe('fr')}")
     if len(problems) > ALERT_PROBLEMS:
         lines.append(f"- … et {len(problems) - ALERT_PROBLEMS} autre(s), voir le rapport.")
     lines += [
