@@ -18,9 +18,8 @@ What follows from the state, never stored beside it:
 Dunning policy (DESIGN.md): reminders at fixed offsets from the due date (by default 3 days
 before, on the day, then +7, +15, +30); the last step hands over to a human. A receivable
 keeps the offsets it was issued with, so a later policy change does not reshuffle running
-sequences. When several steps are late at once (a pause ended, the function was down), the
-sequence does not fire them back to back: each step waits at least ``min_gap_days`` after
-the previous one.
+sequences. When several steps are late at once (a pause ended, the function was down), only
+the latest is carried out; and two reminders are always at least ``min_gap_days`` apart.
 
 Every transition increments ``version``; the adapters write a receivable on condition that
 the stored version is still the one read, so two concurrent runs cannot both apply a move.
@@ -454,15 +453,22 @@ class Receivable:
         )
 
     def advance_dunning(self, today: date) -> tuple[Receivable, int]:
-        """Carry out the next dunning step; returns the new state and the step done (1-based).
-        Refused when nothing is due today: a second run the same day does nothing twice."""
+        """Carry out the dunning step due today; returns the new state and the step done
+        (1-based). When several steps fell due meanwhile (a run was missed, a pause ended),
+        only the latest is carried out: the customer gets one current reminder, not a burst of
+        stale ones. Refused when nothing is due today: a second run the same day does nothing
+        twice."""
         next_on = self.next_action_on
         if next_on is None:
             raise TransitionRefused(f"{self.number}: no reminder to send ({self.status.value})")
         if next_on > today:
             raise TransitionRefused(f"{self.number}: the next reminder is due on {next_on}, not {today}")
-        step = self.dunning.step + 1
-        return self._next(dunning=replace(self.dunning, step=step, last_action_on=today)), step
+        d = self.dunning
+        latest = d.step
+        while latest + 1 < len(d.offsets) and self.due_date + timedelta(days=d.offsets[latest + 1]) <= today:
+            latest += 1
+        step = latest + 1
+        return self._next(dunning=replace(d, step=step, last_action_on=today)), step
 
 
 def _merged(shares: tuple[RateShare, ...]) -> tuple[RateShare, ...]:

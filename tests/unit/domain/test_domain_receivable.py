@@ -16,6 +16,7 @@ from invoicing.domain.receivable import (
     Delivery,
     DisputeOutcome,
     DunningPolicy,
+    DunningState,
     Receivable,
     Status,
     TransitionRefused,
@@ -266,11 +267,23 @@ def test_a_step_is_not_carried_out_before_its_day_nor_twice_the_same_day() -> No
         done.advance_dunning(date(2026, 11, 29))
 
 
-def test_late_steps_are_spaced_not_fired_back_to_back() -> None:
-    r = invoice_receivable()
-    late = DUE + timedelta(days=40)  # every step is overdue (the function was down)
-    r, _ = r.advance_dunning(late)
-    assert r.next_action_on == late + timedelta(days=3)
+def test_a_missed_run_catches_up_with_the_latest_step_only() -> None:
+    r, _ = invoice_receivable().advance_dunning(DUE - timedelta(days=3))  # step 1, on time
+    # Runs missed until J+9: steps 2 (J) and 3 (J+7) are both due; only step 3 goes out.
+    r, step = r.advance_dunning(DUE + timedelta(days=9))
+    assert (step, r.dunning.step) == (3, 3)
+    assert r.next_action_on == DUE + timedelta(days=15)
+
+
+def test_everything_overdue_sends_the_last_step_once() -> None:
+    r, step = invoice_receivable().advance_dunning(DUE + timedelta(days=40))  # down for weeks
+    assert (step, r.dunning.finished, r.next_action_on) == (5, True, None)
+
+
+def test_two_reminders_are_never_closer_than_the_gap() -> None:
+    r = invoice_receivable(dunning=DunningState(offsets=(0, 1, 2), min_gap_days=3))
+    r, _ = r.advance_dunning(DUE)
+    assert r.next_action_on == DUE + timedelta(days=3)  # step 2 was due at J+1
 
 
 def test_no_reminder_before_the_gap_after_issue() -> None:
