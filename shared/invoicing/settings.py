@@ -50,12 +50,13 @@ def flag(env: Mapping[str, str], name: str, default: bool) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Resources:
+    """The tables and the bucket. Queues and topics belong to the settings of the functions
+    that use them (required there, so a missing one fails the cold start)."""
+
     invoices_table: str
     sequences_table: str
     clients_table: str
     documents_bucket: str
-    alerts_topic_arn: str | None = None
-    send_queue_url: str | None = None
     idempotency_table: str | None = None
     dunning_table: str | None = None
     payments_table: str | None = None
@@ -69,8 +70,6 @@ class Resources:
             sequences_table=get(env, "SEQUENCES_TABLE"),
             clients_table=get(env, "CLIENTS_TABLE"),
             documents_bucket=get(env, "DOCUMENTS_BUCKET"),
-            alerts_topic_arn=optional(env, "ALERTS_TOPIC_ARN"),
-            send_queue_url=optional(env, "SEND_QUEUE_URL"),
             idempotency_table=optional(env, "IDEMPOTENCY_TABLE"),
             dunning_table=optional(env, "DUNNING_TABLE"),
             payments_table=optional(env, "PAYMENTS_TABLE"),
