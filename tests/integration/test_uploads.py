@@ -145,6 +145,7 @@ def test_a_file_that_fails_half_way_says_what_it_issued_then_completes(
     assert "1 document(s) sur 3" in alert["Message"]
     assert calls[0] in alert["Message"]  # the number already issued
     assert "RuntimeError: rendering service hiccup" in alert["Message"]
+    assert "Still to issue (client, rows): C002 (3), C003 (4)." in alert["Message"]
     # The retry completed the file: three invoices, no gap, the final summary lists all three.
     numbers = sorted(s.invoice.number for s in InvoiceRepository(resources).all())
     assert [n[-5:] for n in numbers] == ["00001", "00002", "00003"]

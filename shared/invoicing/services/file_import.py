@@ -24,6 +24,7 @@ from invoicing.adapters.documents import SourceGone
 from invoicing.adapters.messaging import Alerts
 from invoicing.business import GenerateSettings
 from invoicing.documents.fonts import prepared_fonts
+from invoicing.domain.invoice import Draft
 from invoicing.domain.problems import InputRejected, Problem
 from invoicing.domain.text import quoted
 from invoicing.events import S3Object
@@ -184,7 +185,7 @@ class FileImport:
             name = keys.file_name(key)
             self.alerts.publish(
                 f"[{self.business.seller.legal_name}] Fichier incomplet / file incomplete: {name}",
-                _incomplete_text(self.documents.bucket, key, report, issued, len(drafts), exc),
+                _incomplete_text(self.documents.bucket, key, report, issued, drafts[len(issued) :], exc),
             )
             raise
         self.documents.put(report, _summary_csv(issued), "text/csv; charset=utf-8")
@@ -251,23 +252,37 @@ def _alert_text(bucket: str, key: str, destination: str, report: str, problems: 
 
 
 def _incomplete_text(
-    bucket: str, key: str, report: str, issued: Sequence[IssuedDocument], expected: int, error: Exception
+    bucket: str,
+    key: str,
+    report: str,
+    issued: Sequence[IssuedDocument],
+    missing: Sequence[Draft],
+    error: Exception,
 ) -> str:
+    expected = len(issued) + len(missing)
     numbers = ", ".join(item.number for item in issued) or "aucun / none"
+    waiting = ", ".join(f"{draft.buyer.ref} ({_rows(draft)})" for draft in missing[:20])
+    waiting += " …" if len(missing) > 20 else ""
     cause = quoted(f"{type(error).__name__}: {error}", 300)
     return "\n".join(
         [
             f"Le fichier {key} n'a été traité qu'en partie : {len(issued)} document(s) sur {expected}.",
             f"Déjà émis : {numbers}. Rapport : s3://{bucket}/{report}",
+            f"Restent à émettre (client, lignes) : {quoted(waiting, 600)}",
             "Le traitement est relancé automatiquement et complètera le fichier sans doublon ; "
             "s'il échoue encore, le message ira dans la file des lettres mortes (alarme).",
             f"Cause : {cause}",
             "",
             f"The file {key} was only partly processed: {len(issued)} of {expected} document(s).",
+            f"Still to issue (client, rows): {quoted(waiting, 600)}.",
             f"Already issued: {numbers}. It is retried automatically and will be completed "
             "without duplicates; if it keeps failing, the message goes to the dead-letter queue.",
         ]
     )
+
+
+def _rows(draft: Draft) -> str:
+    return "/".join(str(row) for row in sorted({line.source_row for line in draft.lines if line.source_row}))
 
 
 def _summary_csv(issued: Sequence[IssuedDocument]) -> bytes:
