@@ -217,6 +217,53 @@ def _preview(args: argparse.Namespace) -> int:
     return 0
 
 
+def _preview_email(args: argparse.Namespace) -> int:
+    """The invoice email for a sample invoice (in ``--locale``, with any ``--template`` override in
+    force, each checked first) as ``<out>.eml`` and ``<out>.html`` (its logo inlined for a browser)."""
+    import base64
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from invoicing.documents import emails
+    from invoicing.documents.render import render
+    from invoicing.domain.tokens import Key, Keyring, Purpose, sign
+
+    overrides = {Path(f).name: Path(f).read_text(encoding="utf-8") for f in args.template}
+    problems = [
+        p for name, text in overrides.items() for p in emails.check_override(name, text, others=overrides)
+    ]
+    for problem in problems:
+        print(f"refused: {problem}", file=sys.stderr)
+    if problems:
+        return 1
+    invoice = emails.sample_invoice(args.locale, credit_note=args.credit_note)
+    token = sign(invoice.invoice_id, Purpose.PAY, invoice.due_date, Keyring(Key.generate(0)))
+    logo = Path(args.logo).read_bytes() if args.logo else None
+    sent_at = datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("Europe/Paris"))
+    msg = emails.compose_invoice_email(
+        invoice,
+        pdf=render(invoice).pdf,
+        sender=invoice.seller.email or "facturation@example.com",
+        pay_url=f"https://pay.example/pay/{token}",
+        logo=logo,
+        templates=emails.EmailTemplates(overrides),
+        sent_at=sent_at,
+    )
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".eml").write_bytes(msg.as_bytes())
+    html = msg.get_body(("html",)).get_content()
+    for part in msg.walk():
+        if part["Content-ID"]:
+            data = base64.b64encode(part.get_content()).decode()
+            html = html.replace(
+                f"cid:{part['Content-ID'][1:-1]}", f"data:{part.get_content_type()};base64,{data}"
+            )
+    out.with_suffix(".html").write_text(html, encoding="utf-8")
+    print(f"{msg['Subject']}\n{out.with_suffix('.eml')}\n{out.with_suffix('.html')}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="invoicing", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -249,6 +296,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", help="PNG path (default: next to the PDF)")
     p.add_argument("--dpi", type=int, default=110)
     p.set_defaults(run=_preview)
+    p = sub.add_parser("preview-email", help="render the invoice email for a sample invoice (.eml, .html)")
+    p.add_argument("--locale", choices=["fr", "en"], default="fr")
+    p.add_argument("--credit-note", action="store_true", help="a credit note's email instead")
+    p.add_argument("--logo", help="PNG, JPEG or GIF shown at the top of the email")
+    p.add_argument("--template", action="append", default=[], help="an override, e.g. invoice.fr.txt.j2")
+    p.add_argument("--out", default="out/preview-email/invoice", help="path without extension")
+    p.set_defaults(run=_preview_email)
     args = parser.parse_args(argv)
     return int(args.run(args))
 
