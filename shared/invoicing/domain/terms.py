@@ -132,7 +132,7 @@ class LatePenalty:
             return (
                 "three times the French legal interest rate"
                 if locale == "en"
-                else "trois fois le taux d'intérêt légal"
+                else "taux égal à trois fois le taux d'intérêt légal"
             )
         if self.kind == "ecb+10":
             return (
@@ -141,7 +141,7 @@ class LatePenalty:
                 else "taux de refinancement de la BCE majoré de 10 points"
             )
         rate = f"{self.rate}".replace(".", "," if locale != "en" else ".")
-        return f"{rate} % per year" if locale == "en" else f"{rate} % par an"
+        return f"{rate} % per year" if locale == "en" else f"taux de {rate} % par an"
 
     def canonical(self) -> str:
         return str(self.rate) if self.kind == "fixed" else self.kind

@@ -150,7 +150,7 @@ def test_one_page_business_invoice_has_every_mandatory_mention(
     assert f"Référence à rappeler {invoice.number}" in text
 
     # Legal mentions for a business buyer.
-    assert "pénalités au 12,5 % par an sont exigibles" in text
+    assert "pénalités au taux de 12,5 % par an sont exigibles" in text
     assert "indemnité forfaitaire pour frais de recouvrement de 40 €" in text
     assert RECOVERY_FEE.search(text)
     assert "Pas d'escompte pour paiement anticipé." in text

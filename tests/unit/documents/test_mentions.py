@@ -113,7 +113,7 @@ def test_business_invoice() -> None:
     assert mentions(invoice) == (
         IDENTITY,
         REG,
-        *business_late_payment("12,5 % par an", "12.5 % per year"),
+        *business_late_payment("taux de 12,5 % par an", "12.5 % per year"),
         NO_DISCOUNT,
         SERVICES,
     )
@@ -124,7 +124,7 @@ def test_business_invoice() -> None:
     [
         (
             LatePenalty("legal-x3"),
-            "trois fois le taux d'intérêt légal",
+            "taux égal à trois fois le taux d'intérêt légal",
             "three times the French legal interest rate",
         ),
         (
@@ -132,7 +132,7 @@ def test_business_invoice() -> None:
             "taux de refinancement de la BCE majoré de 10 points",
             "the ECB refinancing rate plus 10 percentage points",
         ),
-        (LatePenalty("fixed", Decimal("10")), "10 % par an", "10 % per year"),
+        (LatePenalty("fixed", Decimal("10")), "taux de 10 % par an", "10 % per year"),
     ],
 )
 def test_the_penalty_rate_is_the_one_the_seller_set(penalty: LatePenalty, rate_fr: str, rate_en: str) -> None:
@@ -190,7 +190,7 @@ def test_franchise_en_base() -> None:
         ),
         REG,
         franchise,
-        *business_late_payment("12,5 % par an", "12.5 % per year"),
+        *business_late_payment("taux de 12,5 % par an", "12.5 % per year"),
         NO_DISCOUNT,
         SERVICES,
     )
@@ -244,7 +244,7 @@ def test_vat_on_debits_when_some_vat_is_charged() -> None:
     assert mentions(invoice) == (
         IDENTITY,
         REG,
-        *business_late_payment("12,5 % par an", "12.5 % per year"),
+        *business_late_payment("taux de 12,5 % par an", "12.5 % per year"),
         NO_DISCOUNT,
         debits,
         SERVICES,
@@ -359,7 +359,7 @@ def test_english_reads_the_english_wording_and_the_notes_stay_french() -> None:
     assert cii_notes(invoice) == (
         ("REG", REG.fr),
         ("PMT", "Indemnité forfaitaire pour frais de recouvrement en cas de retard de paiement : 40 €"),
-        ("PMD", "Pénalités de retard : 12,5 % par an"),
+        ("PMD", "Pénalités de retard : taux de 12,5 % par an"),
         ("AAB", "Pas d'escompte pour paiement anticipé."),
     )
 

@@ -196,7 +196,7 @@ def test_late_penalty_refuses_a_rate_that_is_not_a_positive_number(text: str) ->
 
 def test_late_penalty_describe() -> None:
     fixed = LatePenalty("fixed", Decimal("12.5"))
-    assert fixed.describe("fr") == "12,5 % par an"
+    assert fixed.describe("fr") == "taux de 12,5 % par an"
     assert fixed.describe("en") == "12.5 % per year"
     assert "BCE" in LatePenalty().describe("fr")
     assert "ECB" in LatePenalty().describe("en")
