@@ -23,6 +23,10 @@ Figures (medians; ratios are against a baseline measured in this same run):
 - numbering_400_s              8 writers x 50 invoices racing for numbers against the local
                                moto server (bench/numbering.py); numbering_gaps and
                                numbering_duplicates must be 0
+- remind_items_read            items DynamoDB read by one reminder run (the real remind function)
+                               with 100,000 invoices in the table, 100 of them due an action
+                               (target <= 110; bench/reminders.py); remind_run_s its wall time,
+                               remind_load_s the loading, remind_due_returned must be the 100 due
 """
 
 from __future__ import annotations
@@ -281,6 +285,9 @@ def main() -> None:
     from bench.numbering import numbering
 
     numbering(report)
+    from bench.reminders import reminders
+
+    reminders(report)
     package_sizes()
     report("bench_seconds", time.perf_counter() - started, "s")
     OUT.mkdir(parents=True, exist_ok=True)
