@@ -128,7 +128,7 @@ def _check(args: argparse.Namespace) -> int:
     except InputRejected as rejected:
         for problem in rejected.problems:
             print(
-                f"  row {problem.row or '-'}, column {problem.column or '-'}, value {problem.value!r}: "
+                f"  row {problem.row or '-'}, column {problem.column or '-'}, value '{problem.value if problem.value is not None else ''}': "
                 f"{problem.reason_fr} / {problem.reason_en}"
             )
         print(f"{len(rejected.problems)} problem(s): the file would be refused whole.")
