@@ -127,8 +127,9 @@ def _check(args: argparse.Namespace) -> int:
         )
     except InputRejected as rejected:
         for problem in rejected.problems:
+            value = "" if problem.value is None else problem.value  # already quoted: bounded, visible
             print(
-                f"  row {problem.row or '-'}, column {problem.column or '-'}, value '{problem.value if problem.value is not None else ''}': "
+                f"  row {problem.row or '-'}, column {problem.column or '-'}, value '{value}': "
                 f"{problem.reason_fr} / {problem.reason_en}"
             )
         print(f"{len(rejected.problems)} problem(s): the file would be refused whole.")
