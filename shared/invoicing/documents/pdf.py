@@ -9,14 +9,22 @@ and payment terms; IBAN/BIC with an EPC payment QR code; and the legal mentions 
 debits, nature of the operations, what a credit note corrects), each in its block of the page.
 
 Long documents flow onto more pages, with the table header repeated and "Page n/N".
+
+The business's logo (PNG or JPEG, ``config/logo.png`` or ``.jpg`` in the bucket), when given, is
+printed top-left, at most ``LOGO_MAX_W`` x ``LOGO_MAX_H`` mm with its aspect kept, the seller's
+block beside it. ``logo_image`` prepares it once per process for all the documents it goes on
+(checked, turned to colours PDF/A allows with an sRGB output intent, scaled down to 300 dpi).
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from decimal import Decimal
+from functools import lru_cache
+from typing import Any
 
 from invoicing.documents import format as fmt
 from invoicing.documents.facturx import attach
@@ -67,16 +75,22 @@ class Column:
 
 
 def render_pdf(
-    invoice: Invoice, *, facturx: bytes | None = None, profile: str = DEFAULT_FACTURX_PROFILE
+    invoice: Invoice,
+    *,
+    facturx: bytes | None = None,
+    profile: str = DEFAULT_FACTURX_PROFILE,
+    logo: bytes | None = None,
 ) -> bytes:
-    """The PDF/A-3B document, with ``facturx`` (CII XML of ``profile``) embedded when given.
-    Deterministic: the same invoice and XML give the same bytes."""
+    """The PDF/A-3B document, with ``facturx`` (CII XML of ``profile``) embedded when given and
+    the business's ``logo`` (PNG or JPEG bytes, GIF too; ``ValueError`` otherwise) in the header.
+    Deterministic: the same invoice, XML and logo give the same bytes."""
+    image = None if logo is None else logo_image(logo)
     pdf = _new_document(invoice, prepared=True)
-    _draw(pdf, invoice)
+    _draw(pdf, invoice, image)
     if pdf.outside_charset:
         # A character the prepared fonts lack: render again with the full font (fpdf2's own path).
         pdf = _new_document(invoice, prepared=False)
-        _draw(pdf, invoice)
+        _draw(pdf, invoice, image)
     if facturx is not None:
         attach(pdf, invoice, facturx, profile)
     return bytes(pdf.output(output_producer_class=InvoiceOutputProducer))
@@ -104,6 +118,113 @@ def _new_document(invoice: Invoice, *, prepared: bool) -> InvoicePDF:
     pdf.set_text_color(*TEXT)
     pdf.set_draw_color(*RULE)
     return pdf
+
+
+# --- the logo --------------------------------------------------------------------------------------
+
+#: The logo's box in the header (mm): the logo is fitted inside, its aspect kept.
+LOGO_MAX_W, LOGO_MAX_H = 35.0, 18.0
+#: Gap between the logo and the seller's block beside it (mm).
+LOGO_GAP = 5.0
+#: Pixels kept per mm of the box (300 dpi, print quality): a larger image is
+#: scaled down once so that it does not weigh on every PDF.
+LOGO_PX_PER_MM = 300 / 25.4
+#: Larger images are refused rather than decoded (a 40-megapixel logo is a mistake or a bomb).
+LOGO_MAX_PIXELS = 40_000_000
+#: What a logo may be: PNG or JPEG (``config/logo.png`` or ``.jpg``), and GIF, which the emails
+#: accept too (its first frame).
+_LOGO_FORMATS = (
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"GIF87a", "GIF"),
+    (b"GIF89a", "GIF"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Logo:
+    """A logo ready to draw: ``image`` (JPEG bytes, embedded as they are, or a Pillow image) and
+    its size in mm, fitted in the box it was prepared for."""
+
+    image: Any
+    width: float
+    height: float
+
+
+def logo_image(logo: bytes, max_w: float = LOGO_MAX_W, max_h: float = LOGO_MAX_H) -> Logo:
+    """``logo`` (PNG or JPEG bytes; GIF too) ready to draw in a ``max_w`` x ``max_h`` mm box.
+
+    Raises ``ValueError`` naming the logo when it is not a PNG, JPEG or GIF image, cannot be decoded,
+    or is unreasonably large. CMYK (and other colour spaces PDF/A does not allow beside the sRGB
+    output intent) are converted to RGB; transparency is kept (a soft mask, allowed by PDF/A-3);
+    an image larger than 300 dpi in the box is scaled down. Prepared once per process and box
+    (``generate`` renders many invoices with the same logo).
+    """
+    if not isinstance(logo, bytes | bytearray | memoryview):
+        raise ValueError(f"the logo must be PNG or JPEG bytes, not {type(logo).__name__}")
+    return _prepared_logo(bytes(logo), max_w, max_h)
+
+
+@lru_cache(maxsize=4)
+def _prepared_logo(logo: bytes, max_w: float, max_h: float) -> Logo:
+    from PIL import ExifTags, Image, ImageOps
+
+    kind = next((name for magic, name in _LOGO_FORMATS if logo.startswith(magic)), None)
+    if kind is None:
+        raise ValueError(f"the logo is not a PNG, JPEG or GIF image (it starts with {logo[:8]!r})")
+    limit = (round(max_w * LOGO_PX_PER_MM), round(max_h * LOGO_PX_PER_MM))
+    unreadable = (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError)
+    try:
+        image = Image.open(io.BytesIO(logo), formats=[kind])  # reads the header only
+        width, height = image.size
+    except unreadable as exc:  # UnidentifiedImageError is an OSError
+        raise ValueError(f"the logo is not a readable {kind} image: {exc}") from exc
+    if width * height > LOGO_MAX_PIXELS:
+        raise ValueError(
+            f"the logo is {width} x {height} pixels; at most {LOGO_MAX_PIXELS // 1_000_000} "
+            "megapixels are accepted (a few hundred pixels wide is plenty)"
+        )
+    try:
+        if kind == "JPEG":  # a large JPEG is decoded at 1/2, 1/4 or 1/8 scale directly: much faster
+            image.draft(image.mode, limit)
+        image.load()
+        altered = image.size != (width, height)
+        if image.getexif().get(ExifTags.Base.Orientation, 1) != 1:  # a photo taken sideways
+            image, altered = ImageOps.exif_transpose(image), True
+    except unreadable as exc:
+        raise ValueError(f"the logo is not a readable {kind} image: {exc}") from exc
+    if image.mode not in ("1", "L", "LA", "RGB", "RGBA", "P", "PA"):
+        # CMYK, Lab, YCbCr (DeviceCMYK beside an sRGB output intent breaks PDF/A), 16-bit, float.
+        image, altered = _converted(image, "RGBA" if "A" in image.getbands() else "RGB"), True
+    if "transparency" in image.info and image.mode in ("L", "RGB"):
+        image, altered = _converted(image, "RGBA"), True  # a transparent colour key becomes a soft mask
+    if image.width > limit[0] or image.height > limit[1]:
+        if image.mode in ("1", "P", "PA"):  # resampled in colour, not by palette index
+            image = _converted(image, "RGBA" if image.has_transparency_data else "RGB")
+        image, altered = ImageOps.contain(image, limit, Image.Resampling.LANCZOS), True
+    scale = min(max_w / image.width, max_h / image.height)
+    width_mm, height_mm = image.width * scale, image.height * scale
+    if kind == "JPEG":
+        if not altered:
+            return Logo(logo, width_mm, height_mm)  # embedded as it is (DCT)
+        out = io.BytesIO()  # still a JPEG: a fraction of the size of its pixels deflated
+        _converted(image, "L" if image.mode == "L" else "RGB").save(
+            out, "JPEG", quality=92, icc_profile=image.info.get("icc_profile")
+        )
+        return Logo(out.getvalue(), width_mm, height_mm)
+    return Logo(image, width_mm, height_mm)
+
+
+def _converted(image: Any, mode: str) -> Any:
+    """``image`` in ``mode``, without its ICC profile if that describes other colours (a CMYK
+    profile on RGB pixels would make the PDF invalid)."""
+    if image.mode == mode:
+        return image
+    converted = image.convert(mode)
+    colours = {"1": 1, "L": 1, "LA": 1, "P": 3, "PA": 3}
+    if colours.get(image.mode, len(image.getbands()) - ("A" in image.getbands())) != colours.get(mode, 3):
+        converted.info.pop("icc_profile", None)
+    return converted
 
 
 # --- drawing helpers ---------------------------------------------------------------------------
@@ -210,11 +331,11 @@ class _Mentions:
         )
 
 
-def _draw(pdf: InvoicePDF, invoice: Invoice) -> None:
+def _draw(pdf: InvoicePDF, invoice: Invoice, logo: Logo | None = None) -> None:
     said = _Mentions.of(invoice)
     pdf.footer = lambda: _footer(pdf, invoice, said)  # type: ignore[method-assign]
     pdf.add_page()
-    y = _header(pdf, invoice)
+    y = _header(pdf, invoice, logo)
     y = _parties(pdf, invoice, said, y + 6)
     columns = _columns(pdf, invoice)
     y = _table(pdf, invoice, columns, y + 7)
@@ -224,23 +345,46 @@ def _draw(pdf: InvoicePDF, invoice: Invoice) -> None:
     _legal(pdf, legal, y + 4)
 
 
-def _header(pdf: InvoicePDF, invoice: Invoice) -> float:
+def draw_logo(pdf: InvoicePDF, logo: Logo, x: float, y: float) -> None:
+    """The logo with its top-left corner at (x, y), at its prepared size."""
+    pdf.image(logo.image, x=x, y=y, w=logo.width, h=logo.height)
+
+
+def _header(pdf: InvoicePDF, invoice: Invoice, logo: Logo | None = None) -> float:
     seller, locale = invoice.seller, invoice.locale
-    _font(pdf, 15, bold=True)
+    # The seller's block, beside the logo when there is one (up to the title on the right).
+    x, width, name_size = LEFT, 110.0, 15.0
+    name_lines = [seller.legal_name]
+    if logo is not None:
+        draw_logo(pdf, logo, LEFT, TOP)
+        x = LEFT + logo.width + LOGO_GAP
+        width = LEFT + WIDTH - 48 - x
+        # A long name is set smaller, then on two lines or more: never under the title.
+        _font(pdf, name_size, bold=True)
+        while name_size > 11 and _width(pdf, seller.legal_name) > width - 2 * pdf.c_margin:
+            name_size -= 0.5
+            _font(pdf, name_size, bold=True)
+        name_lines = _wrap(pdf, seller.legal_name, width - 2 * pdf.c_margin)
+    _font(pdf, name_size, bold=True)
     pdf.set_text_color(*ACCENT)
-    _cell(pdf, LEFT, TOP, 110, 7, seller.legal_name)
+    y = TOP
+    for part in name_lines:
+        _cell(pdf, x, y, width, 7, part)
+        y += 0.45 * name_size
     pdf.set_text_color(*TEXT)
     _font(pdf, BODY_SIZE)
-    y = TOP + 8.5
+    y = TOP + 8.5 + (len(name_lines) - 1) * 0.45 * name_size
     for line in _address_lines(seller.address):
-        _cell(pdf, LEFT, y, 110, LINE_H, line)
+        _cell(pdf, x, y, width, LINE_H, line)
         y += LINE_H
     contact = "  ·  ".join(part for part in (seller.email, seller.phone) if part)
     if contact:
         pdf.set_text_color(*MUTED)
-        _cell(pdf, LEFT, y, 110, LINE_H, contact)
+        _cell(pdf, x, y, width, LINE_H, contact)
         pdf.set_text_color(*TEXT)
         y += LINE_H
+    if logo is not None:
+        y = max(y, TOP + logo.height)
 
     title = label("credit_note" if invoice.is_credit_note else "invoice", locale)
     _font(pdf, 22, bold=True)

@@ -45,7 +45,11 @@ def code_path(invoice: Invoice, profile: str) -> tuple[object, ...]:
     )
 
 
-def render(invoice: Invoice, profile: str = DEFAULT_FACTURX_PROFILE) -> Rendered:
+def render(
+    invoice: Invoice, profile: str = DEFAULT_FACTURX_PROFILE, *, logo: bytes | None = None
+) -> Rendered:
+    """The Factur-X PDF and its XML; ``logo`` (the business's PNG or JPEG, ``config/logo.png`` or
+    ``.jpg`` in the bucket) is printed in the PDF's header, ``ValueError`` if it is not an image."""
     from facturx import xml_check_xsd
 
     from invoicing.documents.cii import build_cii
@@ -58,4 +62,4 @@ def render(invoice: Invoice, profile: str = DEFAULT_FACTURX_PROFILE) -> Rendered
         # ends in the dead-letter queue, and its alarm tells the operator.
         xml_check_xsd(xml, flavor="factur-x", level=profile)
         _checked_paths.add(path)
-    return Rendered(pdf=render_pdf(invoice, facturx=xml, profile=profile), xml=xml)
+    return Rendered(pdf=render_pdf(invoice, facturx=xml, profile=profile, logo=logo), xml=xml)
