@@ -10,6 +10,10 @@ Figures (medians; ratios are against a baseline measured in this same run):
                                CII XML built (XSD-checked once per code path), embedded
 - facturx_speedup              facturx_per_s_core / render_baseline_per_s_core
 - facturx_share.<phase>        where a Factur-X invoice's time goes (cProfile, % of the total)
+- emails_per_s_core            invoice and reminder emails composed per second on one core (default
+                               templates, ~10 KB PNG logo inline, the invoice PDF attached, serialised
+                               for SES; bench/emails.py); emails_baseline_per_s_core the same with the
+                               templates compiled for each email, emails_speedup the ratio
 - import_ms.boto3              a plain `import boto3` in a fresh process: the floor
 - import_ms.<function>         import of each handler module plus its initialisation
                                (settings, clients; fonts for generate), in a fresh process
@@ -279,6 +283,9 @@ def main() -> None:
     print(f"machine: {cores} core(s), Python {sys.version.split()[0]}; renders pinned to one core")
     results["cpu_count"] = {"value": cores, "unit": "cores"}
     renders()
+    from bench.emails import emails
+
+    emails(report)
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, set(range(cores)))
     cold_starts()

@@ -219,8 +219,9 @@ def _preview(args: argparse.Namespace) -> int:
 
 
 def _preview_email(args: argparse.Namespace) -> int:
-    """The invoice email for a sample invoice (in ``--locale``, with any ``--template`` override in
-    force, each checked first) as ``<out>.eml`` and ``<out>.html`` (its logo inlined for a browser)."""
+    """An email for a sample document (``--kind``: the invoice, the credit note, a reminder in
+    ``--tone``, or the owner's escalation; in ``--locale``, with any ``--template`` override in force,
+    each checked first) as ``<out>.eml`` and ``<out>.html`` (its logo inlined for a browser)."""
     import base64
     from datetime import datetime
     from zoneinfo import ZoneInfo
@@ -237,19 +238,54 @@ def _preview_email(args: argparse.Namespace) -> int:
         print(f"refused: {problem}", file=sys.stderr)
     if problems:
         return 1
-    invoice = emails.sample_invoice(args.locale, credit_note=args.credit_note)
+    kind = "credit_note" if args.credit_note else args.kind
+    templates = emails.EmailTemplates(overrides)
+    invoice = emails.sample_invoice(args.locale, credit_note=kind == "credit_note")
     token = sign(invoice.invoice_id, Purpose.PAY, invoice.due_date, Keyring(Key.generate(0)))
+    pay_url = f"https://pay.example/pay/{token}"
     logo = Path(args.logo).read_bytes() if args.logo else None
+    sender = invoice.seller.email or "facturation@example.com"
     sent_at = datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("Europe/Paris"))
-    msg = emails.compose_invoice_email(
-        invoice,
-        pdf=render(invoice).pdf,
-        sender=invoice.seller.email or "facturation@example.com",
-        pay_url=f"https://pay.example/pay/{token}",
-        logo=logo,
-        templates=emails.EmailTemplates(overrides),
-        sent_at=sent_at,
-    )
+    pdf = render(invoice).pdf
+    if kind == "reminder":
+        sample = emails.sample_reminder(args.locale, args.tone)
+        msg = emails.compose_reminder_email(
+            sample.invoice,
+            tone=args.tone,
+            as_of=sample.as_of,
+            due=sample.due,
+            pdf=pdf,
+            sender=sender,
+            penalties=sample.penalties,
+            pay_url=pay_url,
+            logo=logo,
+            templates=templates,
+        )
+    elif kind == "escalation":
+        items, as_of = emails.sample_escalation(args.locale)
+        msg = emails.compose_escalation_email(
+            business_name=invoice.seller.legal_name,
+            to=sender,
+            sender=sender,
+            items=items,
+            notice_pdf=pdf,  # any PDF: the formal notice itself is rendered elsewhere
+            notice_filename=f"mise-en-demeure-{items[0].client_ref}.pdf",
+            as_of=as_of,
+            locale=args.locale,
+            templates=templates,
+        )
+    else:
+        msg = emails.compose_invoice_email(
+            invoice,
+            pdf=pdf,
+            sender=sender,
+            pay_url=pay_url,
+            logo=logo,
+            templates=templates,
+            sent_at=sent_at,
+        )
+    if args.out is None:
+        args.out = f"out/preview-email/{kind}" + (f"_{args.tone}" if kind == "reminder" else "")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".eml").write_bytes(msg.as_bytes())
@@ -297,12 +333,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", help="PNG path (default: next to the PDF)")
     p.add_argument("--dpi", type=int, default=110)
     p.set_defaults(run=_preview)
-    p = sub.add_parser("preview-email", help="render the invoice email for a sample invoice (.eml, .html)")
+    p = sub.add_parser("preview-email", help="render an email for a sample document (.eml, .html)")
     p.add_argument("--locale", choices=["fr", "en"], default="fr")
-    p.add_argument("--credit-note", action="store_true", help="a credit note's email instead")
+    p.add_argument("--kind", choices=["invoice", "credit_note", "reminder", "escalation"], default="invoice")
+    p.add_argument("--tone", choices=["courtesy", "gentle", "firm", "final"], default="firm", help="reminder")
+    p.add_argument("--credit-note", action="store_true", help="same as --kind credit_note")
     p.add_argument("--logo", help="PNG, JPEG or GIF shown at the top of the email")
     p.add_argument("--template", action="append", default=[], help="an override, e.g. invoice.fr.txt.j2")
-    p.add_argument("--out", default="out/preview-email/invoice", help="path without extension")
+    p.add_argument("--out", help="path without extension (default: out/preview-email/<kind>)")
     p.set_defaults(run=_preview_email)
     args = parser.parse_args(argv)
     return int(args.run(args))
