@@ -32,6 +32,7 @@ from invoicing.domain.receivable import (
     DunningState,
     Payment,
     RateShare,
+    SentMessage,
     Receivable,
     Refund,
 )
@@ -342,17 +343,34 @@ def receivable_to_dict(r: Receivable) -> dict[str, Any]:
             "message_id": d.message_id,
             "failed_at": _time(d.failed_at),
             "failure": d.failure,
+            "send_at": _time(d.send_at),
+            "claimed_at": _time(d.claimed_at),
         },
         "dunning": {
             "offsets": list(dn.offsets),
+            "tones": list(dn.tones),
             "min_gap_days": dn.min_gap_days,
             "step": dn.step,
+            "claimed": dn.claimed,
+            "claimed_on": _day(dn.claimed_on),
             "last_action_on": _day(dn.last_action_on),
             "paused_until": _day(dn.paused_until),
             "disputed": dn.disputed,
             "dispute_reason": dn.dispute_reason,
             "excluded": dn.excluded,
         },
+        "messages": [
+            {
+                "kind": m.kind,
+                "at": _time(m.at),
+                "message_id": m.message_id,
+                "to": m.to,
+                "step": m.step,
+                "tone": m.tone,
+                "on": _day(m.on),
+            }
+            for m in r.messages
+        ],
         "version": r.version,
     }
 
@@ -393,16 +411,33 @@ def receivable_from_dict(d: dict[str, Any]) -> Receivable:
             message_id=dl["message_id"],
             failed_at=_untime(dl["failed_at"]),
             failure=dl["failure"],
+            send_at=_untime(dl.get("send_at")),
+            claimed_at=_untime(dl.get("claimed_at")),
         ),
         dunning=DunningState(
             offsets=tuple(dn["offsets"]),
+            tones=tuple(dn.get("tones", ())),
             min_gap_days=dn["min_gap_days"],
             step=dn["step"],
+            claimed=dn.get("claimed"),
+            claimed_on=_unday(dn.get("claimed_on")),
             last_action_on=_unday(dn["last_action_on"]),
             paused_until=_unday(dn["paused_until"]),
             disputed=dn["disputed"],
             dispute_reason=dn["dispute_reason"],
             excluded=dn["excluded"],
+        ),
+        messages=tuple(
+            SentMessage(
+                m["kind"],
+                _untime(m["at"]),
+                m["message_id"],
+                m["to"],
+                m["step"],
+                m["tone"],
+                _unday(m.get("on")),
+            )  # type: ignore[arg-type]
+            for m in d.get("messages", ())
         ),
         version=d["version"],
     )

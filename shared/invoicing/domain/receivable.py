@@ -15,11 +15,20 @@ What follows from the state, never stored beside it:
 - the next dunning action (``next_action_on``), which feeds the sparse "by-next-action"
   index: an invoice is in that index exactly when it has something due to be chased.
 
-Dunning policy (DESIGN.md): reminders at fixed offsets from the due date (by default 3 days
-before, on the day, then +7, +15, +30); the last step hands over to a human. A receivable
-keeps the offsets it was issued with, so a later policy change does not reshuffle running
-sequences. When several steps are late at once (a pause ended, the function was down), only
-the latest is carried out; and two reminders are always at least ``min_gap_days`` apart.
+Delivery: issued (``pending``) -> ``queued`` for the send function -> ``sending`` (claimed by
+a conditional write just before the email goes to SES) -> ``sent`` (SES message id) or
+``failed`` (a bounce or complaint). ``scheduled`` waits for the sending slot the business
+chose; ``waiting`` is a business client without an email address (status ``to_send``).
+Reminders only ever follow an invoice that was sent.
+
+Dunning policy (``invoicing.domain.dunning_policy``): steps at fixed offsets from the due date,
+each with a tone (by default courtesy 3 days before, gentle +7, firm +15, final +30), and the
+escalation to the owner (+38) last. A receivable keeps the steps it was issued with, so a
+later policy change does not reshuffle running sequences. When several steps are late at once
+(a pause ended, the function was down), only the latest is carried out (never the escalation
+before the final reminder went out); and two actions are always ``min_gap_days`` apart.
+A step is claimed (``claim_step``) before its email goes out and completed
+(``complete_step``) with the SES message id after: two runs never send the same step.
 
 Every transition increments ``version``; the adapters write a receivable on condition that
 the stored version is still the one read, so two concurrent runs cannot both apply a move.
@@ -32,14 +41,20 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
+from invoicing.domain.dunning_policy import (
+    DEFAULT_MIN_GAP_DAYS,
+    DEFAULT_OFFSETS,
+    COURTESY,
+    ESCALATION,
+    DunningPolicy,
+    check_steps,
+    default_tones,
+)
 from invoicing.domain.invoice import Invoice, Totals
 from invoicing.domain.money import ZERO
 from invoicing.domain.vat import VatTreatment
 
-#: Days relative to the due date at which the dunning steps fall.
-DEFAULT_OFFSETS: tuple[int, ...] = (-3, 0, 7, 15, 30)
-#: At least this many days between two reminders, whatever the offsets say.
-DEFAULT_MIN_GAP_DAYS = 3
+__all__ = ["DunningPolicy"]
 #: Partition value of the sparse "by-next-action" index.
 DUNNING_QUEUE = "open"
 
@@ -61,6 +76,8 @@ class CreditRefused(TransitionRefused):
 
 class Status(StrEnum):
     ISSUED = "issued"
+    #: A business client without an email address: the invoice waits for one.
+    TO_SEND = "to_send"
     SENT = "sent"
     DELIVERY_FAILED = "delivery_failed"
     PARTIALLY_PAID = "partially_paid"
@@ -73,8 +90,15 @@ class Status(StrEnum):
 class Delivery(StrEnum):
     PENDING = "pending"  # issued, the send request not yet queued
     QUEUED = "queued"
+    SCHEDULED = "scheduled"  # waits for the sending slot the business chose (``send_at``)
+    WAITING = "waiting"  # no email address yet: sent when a clients file gives one
+    SENDING = "sending"  # claimed by a send function: the email is going to SES
     SENT = "sent"
     FAILED = "failed"
+
+
+#: Where a (re)send may start from.
+_SENDABLE = (Delivery.PENDING, Delivery.QUEUED, Delivery.SCHEDULED)
 
 
 class DisputeOutcome(StrEnum):
@@ -132,6 +156,22 @@ class Refund:
 
 
 @dataclass(frozen=True, slots=True)
+class SentMessage:
+    """One email that went out about this document: the invoice itself, a reminder, or the
+    escalation to the owner. ``message_id`` is SES's (None when a run crashed mid-send and the
+    step was closed unconfirmed)."""
+
+    kind: str  # "invoice", "reminder" or "escalation"
+    at: datetime
+    message_id: str | None
+    to: str = ""
+    step: int | None = None
+    tone: str | None = None
+    #: The business day it belongs to (a reminder's run day), when not ``at``'s own date.
+    on: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class DeliveryState:
     state: Delivery = Delivery.PENDING
     queued_at: datetime | None = None
@@ -140,14 +180,23 @@ class DeliveryState:
     message_id: str | None = None
     failed_at: datetime | None = None
     failure: str | None = None
+    #: The slot it waits for (``scheduled``).
+    send_at: datetime | None = None
+    #: When a send function claimed it (``sending``).
+    claimed_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class DunningState:
     offsets: tuple[int, ...] = DEFAULT_OFFSETS
     min_gap_days: int = DEFAULT_MIN_GAP_DAYS
+    #: The tone of each step (``dunning_policy``); the last may be the escalation.
+    tones: tuple[str, ...] = ()
     #: Steps already carried out (0 = none yet); ``len(offsets)`` = the sequence is over.
     step: int = 0
+    #: The step (1-based) a run has claimed and is carrying out, and the day it claimed it.
+    claimed: int | None = None
+    claimed_on: date | None = None
     last_action_on: date | None = None
     paused_until: date | None = None
     disputed: bool = False
@@ -155,9 +204,17 @@ class DunningState:
     #: Taken out of dunning by a person (a reason is kept), not by the amounts.
     excluded: str | None = None
 
+    def __post_init__(self) -> None:
+        if not self.tones:
+            object.__setattr__(self, "tones", default_tones(self.offsets))
+
     @property
     def finished(self) -> bool:
         return self.step >= len(self.offsets)
+
+    def tone(self, step: int) -> str:
+        """The tone of step ``step`` (1-based)."""
+        return self.tones[step - 1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,16 +235,14 @@ class Receivable:
     refunds: tuple[Refund, ...] = ()
     delivery: DeliveryState = field(default_factory=DeliveryState)
     dunning: DunningState = field(default_factory=DunningState)
+    #: Every email that went out about it, oldest first.
+    messages: tuple[SentMessage, ...] = ()
     version: int = 0
 
     def __post_init__(self) -> None:
         if not isinstance(self.total, Decimal) or self.total < 0:
             raise ValueError("a receivable's total is a non-negative Decimal")
-        offsets = self.dunning.offsets
-        if list(offsets) != sorted(set(offsets)):
-            raise ValueError("dunning offsets must be strictly increasing")
-        if self.dunning.min_gap_days < 0:
-            raise ValueError("min_gap_days cannot be negative")
+        check_steps(self.dunning.offsets, self.dunning.tones, self.dunning.min_gap_days)
 
     # --- amounts -------------------------------------------------------------------------------
 
@@ -243,34 +298,64 @@ class Receivable:
             return Status.DELIVERY_FAILED
         if self.delivery.state is Delivery.SENT:
             return Status.SENT
+        if self.delivery.state is Delivery.WAITING:
+            return Status.TO_SEND
         return Status.ISSUED
 
     @property
     def chaseable(self) -> bool:
-        """Whether the dunning sequence runs for this document now (pauses aside)."""
+        """Whether the dunning sequence runs for this document now (pauses aside): an invoice
+        that was sent (never one the customer has not received), with something still due."""
         return (
             not self.is_credit_note
             and self.due > 0
             and not self.dunning.disputed
             and self.dunning.excluded is None
             and not self.dunning.finished
-            and self.delivery.state is not Delivery.FAILED
+            and self.delivery.state is Delivery.SENT
         )
 
     @property
     def next_action_on(self) -> date | None:
-        """When the next dunning step is due, or None when there is nothing to chase."""
+        """When the next action is due: the scheduled sending day of a document waiting for its
+        slot, else the next dunning step; None when there is nothing to do."""
+        if self.delivery.state is Delivery.SCHEDULED and self.delivery.send_at is not None:
+            return self.delivery.send_at.date()
+        return self.next_step_on
+
+    @property
+    def next_step_on(self) -> date | None:
+        """When the next dunning step is due (calendar days: the daily run skips non-business
+        days and catches up on the next one), or None when there is nothing to chase."""
         if not self.chaseable:
             return None
+        index = self._next_index()
+        return None if index is None else self._step_date(index)
+
+    def _step_date(self, index: int) -> date:
+        """The day step ``index`` (0-based) may go out: its offset from the due date, but never
+        sooner than the gap after the document reached the customer or after the previous
+        action, nor during a pause."""
         d = self.dunning
-        scheduled = self.due_date + timedelta(days=d.offsets[d.step])
-        # Never chase a document the day it goes out: the first step waits the gap too.
-        scheduled = max(scheduled, self.issue_date + timedelta(days=d.min_gap_days))
+        scheduled = self.due_date + timedelta(days=d.offsets[index])
+        sent_on = self.delivery.sent_at.date() if self.delivery.sent_at else self.issue_date
+        scheduled = max(scheduled, max(sent_on, self.issue_date) + timedelta(days=d.min_gap_days))
         if d.last_action_on is not None:
             scheduled = max(scheduled, d.last_action_on + timedelta(days=d.min_gap_days))
         if d.paused_until is not None:
             scheduled = max(scheduled, d.paused_until)
         return scheduled
+
+    def _next_index(self) -> int | None:
+        """The next step to carry out (0-based), passing courtesy notices that could only go out
+        after the due date (a notice "your invoice falls due on…" read after it is wrong)."""
+        d = self.dunning
+        index = d.step
+        while (
+            index < len(d.offsets) and d.tones[index] == COURTESY and self._step_date(index) > self.due_date
+        ):
+            index += 1
+        return index if index < len(d.offsets) else None
 
     def overdue(self, today: date) -> bool:
         return not self.is_credit_note and self.due > 0 and today > self.due_date
@@ -285,20 +370,80 @@ class Receivable:
             raise TransitionRefused(f"{self.number}: already {self.delivery.state.value}, not queued again")
         return self._next(delivery=replace(self.delivery, state=Delivery.QUEUED, queued_at=at))
 
-    def mark_sent(self, at: datetime, message_id: str) -> Receivable:
+    def schedule_send(self, send_at: datetime) -> Receivable:
+        """Wait for the sending slot the business chose (the daily run queues it then)."""
+        if self.delivery.state is not Delivery.QUEUED:
+            raise TransitionRefused(f"{self.number}: {self.delivery.state.value}, not scheduled")
+        return self._next(delivery=replace(self.delivery, state=Delivery.SCHEDULED, send_at=send_at))
+
+    def await_address(self) -> Receivable:
+        """The client has no email address: the document waits for one (status ``to_send``)."""
+        if self.delivery.state not in _SENDABLE:
+            raise TransitionRefused(f"{self.number}: {self.delivery.state.value}, not waiting for an address")
+        return self._next(delivery=replace(self.delivery, state=Delivery.WAITING, send_at=None))
+
+    def requeue(self, at: datetime) -> Receivable:
+        """Send again: an address arrived, a bounced address was corrected, or the operator asks
+        for a resend. Refused while a send is in flight or not yet queued once."""
+        if self.delivery.state in (Delivery.PENDING, Delivery.SENDING, Delivery.QUEUED):
+            raise TransitionRefused(f"{self.number}: {self.delivery.state.value}, not queued again")
+        return self._next(
+            delivery=replace(
+                self.delivery, state=Delivery.QUEUED, queued_at=at, send_at=None, claimed_at=None
+            )
+        )
+
+    def claim_send(self, at: datetime) -> Receivable:
+        """Claim the sending, by conditional write, before the email goes to SES: a second
+        delivery of the same request finds it claimed (or sent) and sends nothing."""
+        state = self.delivery.state
+        if state is Delivery.SENT:
+            raise TransitionRefused(
+                f"{self.number}: already sent ({self.delivery.message_id}); not sent a second time"
+            )
+        if state is Delivery.SENDING:
+            raise TransitionRefused(
+                f"{self.number}: a send was claimed at {self.delivery.claimed_at} and never confirmed; "
+                "it is not sent again blindly"
+            )
+        if state not in _SENDABLE:
+            raise TransitionRefused(f"{self.number}: {state.value}, not sendable")
+        return self._next(delivery=replace(self.delivery, state=Delivery.SENDING, claimed_at=at))
+
+    def release_send(self, reason: str) -> Receivable:
+        """SES refused the email (throttled, a transient error): the claim is given back, the
+        next delivery of the request tries again."""
+        if self.delivery.state is not Delivery.SENDING:
+            raise TransitionRefused(f"{self.number}: no send in flight to release")
+        return self._next(
+            delivery=replace(self.delivery, state=Delivery.QUEUED, claimed_at=None, failure=reason or None)
+        )
+
+    def mark_sent(self, at: datetime, message_id: str, to: str = "") -> Receivable:
         if not message_id:
             raise TransitionRefused(f"{self.number}: a sent message needs the provider's id")
         if self.delivery.state is Delivery.SENT:
             raise TransitionRefused(
                 f"{self.number}: already sent ({self.delivery.message_id}); not sent a second time"
             )
+        if self.delivery.state not in (*_SENDABLE, Delivery.SENDING):
+            raise TransitionRefused(f"{self.number}: {self.delivery.state.value}, cannot be marked sent")
         return self._next(
             delivery=replace(
-                self.delivery, state=Delivery.SENT, sent_at=at, message_id=message_id, failure=None
-            )
+                self.delivery,
+                state=Delivery.SENT,
+                sent_at=at,
+                message_id=message_id,
+                failure=None,
+                claimed_at=None,
+                send_at=None,
+            ),
+            messages=(*self.messages, SentMessage("invoice", at, message_id, to)),
         )
 
     def delivery_failed(self, at: datetime, reason: str) -> Receivable:
+        """A bounce or a complaint (of the invoice email or of a reminder): reminders stop until
+        the address is corrected and the document sent again (``requeue``)."""
         if self.delivery.state is Delivery.PENDING:
             raise TransitionRefused(f"{self.number}: cannot fail to deliver what was never queued")
         if self.delivery.state is Delivery.FAILED:
@@ -452,23 +597,65 @@ class Receivable:
             dunning=replace(self.dunning, disputed=False, dispute_reason=f"resolved: {outcome.value}")
         )
 
-    def advance_dunning(self, today: date) -> tuple[Receivable, int]:
-        """Carry out the dunning step due today; returns the new state and the step done
-        (1-based). When several steps fell due meanwhile (a run was missed, a pause ended),
-        only the latest is carried out: the customer gets one current reminder, not a burst of
-        stale ones. Refused when nothing is due today: a second run the same day does nothing
-        twice."""
-        next_on = self.next_action_on
+    def _due_step(self, today: date) -> int:
+        """The step (1-based) to carry out on ``today``: the latest that fell due, but never the
+        escalation before the final reminder went out."""
+        next_on = self.next_step_on
         if next_on is None:
             raise TransitionRefused(f"{self.number}: no reminder to send ({self.status.value})")
         if next_on > today:
             raise TransitionRefused(f"{self.number}: the next reminder is due on {next_on}, not {today}")
         d = self.dunning
-        latest = d.step
-        while latest + 1 < len(d.offsets) and self.due_date + timedelta(days=d.offsets[latest + 1]) <= today:
-            latest += 1
-        step = latest + 1
-        return self._next(dunning=replace(d, step=step, last_action_on=today)), step
+        latest = self._next_index()
+        assert latest is not None  # next_step_on said there is one
+        for k in range(latest + 1, len(d.offsets)):
+            if self.due_date + timedelta(days=d.offsets[k]) > today or d.tones[k] == ESCALATION:
+                break  # not yet; or the escalation, which waits for the step before it
+            if d.tones[k] == COURTESY and self._step_date(k) > self.due_date:
+                continue  # a courtesy notice too late to send
+            latest = k
+        return latest + 1
+
+    def claim_step(self, today: date) -> tuple[Receivable, int]:
+        """Claim the dunning step due today, by conditional write, before its email goes out;
+        returns the new state and the step claimed (1-based; ``dunning.tone(step)`` says what
+        it is). When several steps fell due meanwhile (a run was missed, a pause ended), only
+        the latest is carried out: the customer gets one current reminder, not a burst of stale
+        ones. Refused when nothing is due today or the step is already claimed: a second run
+        the same day does nothing twice."""
+        d = self.dunning
+        if d.claimed is not None:
+            raise TransitionRefused(f"{self.number}: step {d.claimed} was claimed on {d.claimed_on}")
+        step = self._due_step(today)
+        return self._next(dunning=replace(d, claimed=step, claimed_on=today)), step
+
+    def complete_step(
+        self, step: int, at: datetime, message_id: str | None, to: str = "", *, on: date | None = None
+    ) -> Receivable:
+        """The claimed step was carried out (``message_id`` from SES; None when a run died
+        mid-send and the step is closed unconfirmed, so that it is never sent twice)."""
+        d = self.dunning
+        if d.claimed != step:
+            raise TransitionRefused(f"{self.number}: step {step} is not the claimed one ({d.claimed})")
+        day = on or d.claimed_on or at.date()
+        tone = d.tone(step)
+        kind = "escalation" if tone == ESCALATION else "reminder"
+        return self._next(
+            dunning=replace(d, step=step, last_action_on=day, claimed=None, claimed_on=None),
+            messages=(*self.messages, SentMessage(kind, at, message_id, to, step, tone, day)),
+        )
+
+    def release_step(self, step: int) -> Receivable:
+        """The claimed step could not be carried out (SES refused it): the next run tries again."""
+        if self.dunning.claimed != step:
+            raise TransitionRefused(f"{self.number}: step {step} is not the claimed one")
+        return self._next(dunning=replace(self.dunning, claimed=None, claimed_on=None))
+
+    def advance_dunning(self, today: date) -> tuple[Receivable, int]:
+        """Claim and complete the step due today at once, without an email (tests, imports)."""
+        claimed, step = self.claim_step(today)
+        done = claimed.complete_step(step, datetime.combine(today, datetime.min.time()), None)
+        return replace(done, version=self.version + 1), step
 
 
 def _merged(shares: tuple[RateShare, ...]) -> tuple[RateShare, ...]:
@@ -500,14 +687,6 @@ def _positive(amount: Decimal, what: str) -> None:
         raise TransitionRefused(f"a {what} is in cents, not {amount}")
 
 
-@dataclass(frozen=True, slots=True)
-class DunningPolicy:
-    """When reminders fall, relative to the due date, and the least gap between two."""
-
-    offsets: tuple[int, ...] = DEFAULT_OFFSETS
-    min_gap_days: int = DEFAULT_MIN_GAP_DAYS
-
-
 def open_receivable(invoice: Invoice, policy: DunningPolicy | None = None) -> Receivable:
     """The state of a document at the moment it is issued."""
     policy = policy or DunningPolicy()
@@ -520,5 +699,5 @@ def open_receivable(invoice: Invoice, policy: DunningPolicy | None = None) -> Re
         due_date=invoice.due_date,
         rates=rate_shares(invoice.totals),
         line_quantities=tuple(line.quantity for line in invoice.lines),
-        dunning=DunningState(offsets=policy.offsets, min_gap_days=policy.min_gap_days),
+        dunning=DunningState(offsets=policy.offsets, min_gap_days=policy.min_gap_days, tones=policy.tones),
     )
