@@ -1,7 +1,8 @@
 """ocr: S3 ``inbox/`` (SES inbound mail or uploads) -> SQS -> here.
 
-Each supplier document named by the notification goes to supplier intake. A record that is
-not an S3 notification fails and is retried, then dead-lettered.
+Each document named by the notification goes to supplier intake; a customer's reply to a
+reminder is handed to dunning there. A record that is not an S3 notification fails and is
+retried, then dead-lettered.
 """
 
 from __future__ import annotations
@@ -26,9 +27,21 @@ def record_handler(record: SQSRecord) -> list[dict[str, Any]]:
     received = []
     for obj in s3_objects(record.body):
         item = intake.receive(obj)
-        logger.info("supplier document received", extra={"key": item.key, "size": item.size})
-        count("SupplierDocumentsReceived")
-        received.append({"key": item.key, "size": item.size})
+        if item.reply is not None:
+            logger.info(
+                "reply to a reminder",
+                extra={"key": item.key, "outcome": item.reply.outcome, "number": item.reply.number},
+            )
+            count("RepliesReceived")
+        else:
+            logger.info(
+                "supplier document received",
+                extra={"key": item.key, "size": item.size, "unreadable": item.unreadable},
+            )
+            count("SupplierDocumentsReceived")
+        received.append(
+            {"key": item.key, "size": item.size, "reply": item.reply.outcome if item.reply else None}
+        )
     return received
 
 

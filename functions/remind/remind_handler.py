@@ -1,7 +1,9 @@
 """remind: EventBridge Scheduler, daily at 09:00 Europe/Paris -> here.
 
-It asks the dunning service for the invoices whose next action is due today or earlier
-(read from the sparse "by-next-action" index, never a table scan) and reports them.
+The schedule passes its scheduled time (``{"scheduled_time": "<aws.scheduler.scheduled-time>"}``):
+the run works for that day in the business's time zone, even when retried later. The dunning
+service reads the invoices whose next action is due (the sparse "by-next-action" index, never a
+table scan), sends what is due and reports what it did.
 """
 
 from __future__ import annotations
@@ -20,11 +22,11 @@ dunning = Dunning.from_settings(RemindSettings.from_env())
 
 @observability.handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    due = dunning.due_actions()
-    logger.info(
-        "dunning actions due",
-        extra={"day": due.day.isoformat(), "count": len(due.numbers), "numbers": list(due.numbers)},
-    )
-    count("DunningActionsDue", len(due.numbers))
+    report = dunning.run(dunning.run_day(event))
+    summary = report.as_dict()
+    logger.info("dunning run", extra=summary)
     count("DunningRuns")
-    return {"day": due.day.isoformat(), "due": list(due.numbers)}
+    count("RemindersSent", len(report.reminders))
+    count("Escalations", len(report.escalations))
+    count("DunningFailures", len(report.failures))
+    return summary

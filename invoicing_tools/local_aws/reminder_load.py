@@ -97,8 +97,12 @@ def sample_draft(today: date) -> Draft:
 
 
 def remind_today(stack: LocalStack) -> date:
-    """The day the remind function will take as today (the stack's time zone)."""
-    return business_today(RemindSettings.from_env(stack.functions["RemindFunction"].environment).time_zone)
+    """The day the reminder run is for: today in the stack's time zone, or the next business
+    day (the run does nothing on weekends and French public holidays)."""
+    from invoicing.domain.calendar import next_business_day
+
+    zone = RemindSettings.from_env(stack.functions["RemindFunction"].environment).time_zone
+    return next_business_day(business_today(zone))
 
 
 # --- the real invoice --------------------------------------------------------------------------
@@ -125,14 +129,21 @@ def issue_template(resources: Resources, business: Business, today: date) -> Tem
         default_terms=business.default_terms,
     )
     invoice = stored.invoice
+    # One real PDF that every clone's reminder attaches (the reminder emails go through SES).
+    from invoicing.adapters.documents import DocumentStore
+    from invoicing.documents.render import render
+
+    pdf = render(invoice).pdf
+    DocumentStore(resources.documents_bucket).put(keys.invoice_pdf(invoice), pdf, "application/pdf")
     repo.record_documents(
         invoice.invoice_id,
         pdf_key=keys.invoice_pdf(invoice),
-        pdf_sha256=hashlib.sha256(invoice.number.encode()).hexdigest(),
+        pdf_sha256=hashlib.sha256(pdf).hexdigest(),
         xml_key=keys.invoice_xml(invoice),
     )
     sent_at = datetime.combine(today, clock_time(8, 5), UTC)
     repo.update(invoice.invoice_id, lambda r: r.queue_send(sent_at))
+    repo.update(invoice.invoice_id, lambda r: r.claim_send(sent_at))
     stored = repo.update(invoice.invoice_id, lambda r: r.mark_sent(sent_at, "0102019a-template-message"))
     ddb = _client()
     item = ddb.get_item(
@@ -230,7 +241,7 @@ def build_items(
             document={"S": json.dumps(doc, ensure_ascii=False, separators=(",", ":"))},
             receivable={"S": json.dumps(receivable_to_dict(receivable), separators=(",", ":"))},
             version={"N": str(receivable.version)},
-            pdf_key={"S": f"invoices/{issue_date.year}/{number}.pdf"},
+            pdf_key=template.item["pdf_key"],
             xml_key={"S": f"invoices/{issue_date.year}/{number}.xml"},
             created_at={"S": datetime.combine(issue_date, clock_time(8), UTC).isoformat(timespec="seconds")},
         )
@@ -376,9 +387,19 @@ class Run:
 
 
 def run_reminders(runtime: LocalRuntime) -> Run:
-    """The remind function once, as EventBridge Scheduler triggers it; what it read, how long."""
+    """The remind function once, as EventBridge Scheduler triggers it at 09:00 on the run's day;
+    the invoices it acted on (reminders sent, escalations), what it read, how long."""
+    from invoicing.domain.calendar import at_local_time
+
+    day = remind_today(runtime.stack)
+    at = at_local_time(day, clock_time(9, 0, 30))
     with dynamodb_reads() as reads:
         started = time.perf_counter()
-        result = runtime.run_schedule("RemindFunction")
+        result = runtime.run_schedule("RemindFunction", at=at)
         seconds = time.perf_counter() - started
-    return Run(result["day"], tuple(result["due"]), reads, seconds)
+    if result["failures"]:
+        raise AssertionError(f"the reminder run failed on some invoices: {result['failures'][:3]}")
+    acted = [r["number"] for r in result["reminders"]] + [
+        n for e in result["escalations"] for n in e["numbers"]
+    ]
+    return Run(result["day"], tuple(acted), reads, seconds)

@@ -31,6 +31,7 @@ import uuid
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any, TextIO
@@ -206,9 +207,22 @@ class LocalRuntime:
 
     # --- other triggers ------------------------------------------------------------------------
 
-    def run_schedule(self, logical_id: str) -> Any:
-        """What EventBridge Scheduler sends a Lambda target that has no explicit Input."""
-        return self.invoke(logical_id, {})
+    def run_schedule(self, logical_id: str, at: datetime | None = None) -> Any:
+        """What EventBridge Scheduler sends the function's schedule target: its ``Input`` with the
+        context attributes filled in for ``at`` (the scheduled time; now by default), or ``{}``
+        for a schedule without Input."""
+        spec = self.stack.functions[logical_id]
+        schedule = spec.schedules[0] if spec.schedules else {}
+        template = schedule.get("Input")
+        if not template:
+            return self.invoke(logical_id, {})
+        when = (at or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        text = (
+            template.replace("<aws.scheduler.scheduled-time>", when)
+            .replace("<aws.scheduler.execution-id>", str(uuid.uuid4()))
+            .replace("<aws.scheduler.attempt-number>", "1")
+        )
+        return self.invoke(logical_id, json.loads(text))
 
     def call_url(
         self, logical_id: str, *, method: str = "POST", body: str = "", headers: dict[str, str] | None = None

@@ -10,12 +10,14 @@ sources) so that ``invoicing_tools.local_aws.runtime`` can run it in-process.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from invoicing.domain.tokens import Key, Keyring
 from invoicing_tools.local_aws.cfn_yaml import load_template
 from invoicing_tools.local_aws.server import ACCOUNT_ID, REGION, client
 
@@ -209,6 +211,7 @@ class LocalStack:
             "AWS::SNS::Subscription",
             "AWS::Serverless::Function",
             "AWS::Serverless::LayerVersion",
+            "AWS::SES::ConfigurationSet",
         }
         for logical_id, resource in self.template["Resources"].items():
             if resource["Type"] not in handled:
@@ -250,11 +253,45 @@ class LocalStack:
             if policy["Statement"]:
                 s3.put_bucket_policy(Bucket=props["Bucket"], Policy=json.dumps(policy))
 
+        ses = client("ses")
+        for logical_id, resource in self._resources("AWS::SES::ConfigurationSet"):
+            name = self.resolve(resource.get("Properties", {}).get("Name", f"{self.name}-{logical_id}"))
+            existing = ses.list_configuration_sets().get("ConfigurationSets", [])
+            if name not in {c["Name"] for c in existing}:
+                ses.create_configuration_set(ConfigurationSet={"Name": name})
+            self.physical[logical_id] = {"Ref": name}
+        # In AWS the operator verifies the business's address (or domain) in SES once; locally
+        # the stack does it, so that SES accepts mail from it as it will there.
+        for address in self._sender_addresses():
+            ses.verify_email_identity(EmailAddress=address)
+        self._put_token_keys(client("ssm"))
+
         for logical_id, _ in self._resources("AWS::Serverless::LayerVersion"):
             self.physical[logical_id] = {"Ref": f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:layer:{logical_id}:1"}
+        # Function URLs first: other functions' environments may name them (payment links).
+        for logical_id, resource in self._resources("AWS::Serverless::Function"):
+            if "FunctionUrlConfig" in resource.get("Properties", {}):
+                name = self.resolve(resource["Properties"].get("FunctionName", f"{self.name}-{logical_id}"))
+                url = f"https://{name}.lambda-url.{REGION}.on.aws/"
+                self.physical[f"{logical_id}Url"] = {"FunctionUrl": url}
         for logical_id, resource in self._resources("AWS::Serverless::Function"):
             self._describe_function(logical_id, resource)
         return self
+
+    def token_keys_parameter(self) -> str:
+        return f"/{self.name}/tokens/keys"
+
+    def _put_token_keys(self, ssm: Any) -> None:
+        """The keys that sign payment links and reply addresses. In AWS the operator creates
+        this SecureString once (README); locally it is derived from the stack's name, so a reset
+        stack signs as a fresh one does."""
+        secret = hashlib.sha256(f"local-token-key:{self.name}".encode()).digest()
+        value = Keyring(Key(1, secret)).serialize()
+        ssm.put_parameter(Name=self.token_keys_parameter(), Value=value, Type="SecureString", Overwrite=True)
+
+    def _sender_addresses(self) -> list[str]:
+        values = [str(self.ref(name)) for name in ("BusinessEmail", "OperatorEmail", "OwnerEmail")]
+        return [v for v in values if v]
 
     def _configure_queues(self, sqs: Any) -> None:
         """Set each queue's attributes (redrive included) from the template; also used by reset()."""
@@ -409,6 +446,8 @@ class LocalStack:
                         in event_props.get("FunctionResponseTypes", []),
                     )
                 )
+            elif event["Type"] == "SNS":
+                continue  # delivered by tests and the demo with LocalRuntime.invoke
             elif event["Type"] in ("ScheduleV2", "Schedule"):
                 schedules.append(self.resolve(event["Properties"]))
         self.functions[logical_id] = FunctionSpec(
@@ -475,6 +514,7 @@ class LocalStack:
         extra = _parameter_names(ssm, self.name)
         for start in range(0, len(extra), 10):
             ssm.delete_parameters(Names=extra[start : start + 10])
+        self._put_token_keys(ssm)
         self._configure_queues(sqs)
         self._apply_queue_policies(sqs)
         for logical_id, resource in self._resources("AWS::S3::Bucket"):

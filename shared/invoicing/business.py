@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from invoicing.domain import identifiers
+from invoicing.domain.dunning_policy import DunningPolicy, PolicyError
 from invoicing.domain.einvoicing import DEFAULT_FACTURX_PROFILE, FACTURX_PROFILES
 from invoicing.domain.numbering import NumberingPattern
 from invoicing.domain.parties import Address, Locale, OperationCategory, Seller, VatRegime
@@ -150,14 +151,23 @@ class GenerateSettings:
     alerts_topic_arn: str
     #: Store issued documents under S3 Object Lock for their legal retention.
     lock_invoices: bool = False
+    #: The reminder policy new invoices open with (``DUNNING_POLICY``; a bucket's
+    #: ``config/dunning.json`` takes precedence).
+    dunning_policy: DunningPolicy = field(default_factory=DunningPolicy)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> GenerateSettings:
         env = os.environ if env is None else env
+        policy_text = env.get("DUNNING_POLICY", "").strip()
+        try:
+            policy = DunningPolicy.parse(policy_text) if policy_text else DunningPolicy()
+        except PolicyError as exc:
+            raise SettingsError(f"DUNNING_POLICY: {exc}") from exc
         return cls(
             resources=Resources.from_env(env),
             business=Business.from_env(env),
             send_queue_url=get(env, "SEND_QUEUE_URL"),
             alerts_topic_arn=get(env, "ALERTS_TOPIC_ARN"),
             lock_invoices=_enabled("INVOICE_OBJECT_LOCK", get(env, "INVOICE_OBJECT_LOCK", "Disabled")),
+            dunning_policy=policy,
         )

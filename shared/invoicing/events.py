@@ -7,7 +7,8 @@ anything that is not exactly the message (missing or extra fields, wrong types, 
 queue's dead-letter queue, it is never half-understood.
 
 Messages:
-- ``SendRequest``: generate (the issuer) -> send, one per issued document.
+- ``SendRequest``: generate (the issuer), remind (a slot came) and the operator -> send.
+- ``MailEvent``: SES bounces and complaints (configuration set -> SNS -> send).
 """
 
 from __future__ import annotations
@@ -122,3 +123,102 @@ def s3_objects(body: str | dict[str, Any]) -> tuple[S3Object, ...]:
         except (KeyError, TypeError) as exc:
             raise MessageError(f"S3 notification: a record lacks {exc}") from exc
     return tuple(found)
+
+
+# --- SES delivery events (configuration set -> SNS -> send) ------------------------------------
+
+#: Event types that mean the customer did not get (or refuses) the email.
+UNDELIVERED = frozenset({"Bounce", "Complaint", "Reject", "RenderingFailure"})
+
+
+@dataclass(frozen=True, slots=True)
+class MailEvent:
+    """One SES event about a message we sent (event publishing's ``eventType``, or an
+    identity notification's ``notificationType``)."""
+
+    event_type: str  # Bounce, Complaint, Delivery, Reject, Send, DeliveryDelay, ...
+    subtype: str  # bounce "Permanent/General", complaint "abuse", reject reason, ...
+    recipients: tuple[str, ...]
+    diagnostic: str
+    message_id: str | None
+    #: The document it was about: our ``invoice_id`` message tag, or our header.
+    invoice_id: str | None
+    timestamp: str
+
+    @property
+    def permanent(self) -> bool:
+        """Whether the address is not worth another try: a permanent bounce, a complaint, a
+        rejection (a transient bounce is SES giving up for now)."""
+        if self.event_type == "Bounce":
+            return not self.subtype.startswith(("Transient", "Undetermined"))
+        return self.event_type in UNDELIVERED
+
+
+def mail_events(event: dict[str, Any]) -> tuple[MailEvent, ...]:
+    """The SES events of a Lambda SNS event. A record whose message is not an SES event (the
+    topic's own confirmation text, say) is skipped; one that is JSON but not an object raises
+    ``MessageError``."""
+    found = []
+    for record in event.get("Records", ()):
+        sns = record.get("Sns") or {}
+        try:
+            message = json.loads(sns.get("Message") or "")
+        except ValueError:
+            continue
+        if not isinstance(message, dict):
+            raise MessageError("an SES event is a JSON object")
+        kind = message.get("eventType") or message.get("notificationType")
+        if not isinstance(kind, str):
+            continue
+        found.append(_mail_event(kind, message, str(sns.get("Timestamp") or "")))
+    return tuple(found)
+
+
+def _mail_event(kind: str, message: dict[str, Any], timestamp: str) -> MailEvent:
+    mail = message.get("mail") if isinstance(message.get("mail"), dict) else {}
+    detail = message.get(kind[0].lower() + kind[1:]) or {}
+    if not isinstance(detail, dict):
+        detail = {}
+    recipients: list[str] = []
+    diagnostic = ""
+    subtype = ""
+    if kind == "Bounce":
+        subtype = f"{detail.get('bounceType', '')}/{detail.get('bounceSubType', '')}"
+        for r in detail.get("bouncedRecipients") or ():
+            if isinstance(r, dict) and r.get("emailAddress"):
+                recipients.append(str(r["emailAddress"]))
+                diagnostic = diagnostic or str(r.get("diagnosticCode") or r.get("status") or "")
+    elif kind == "Complaint":
+        subtype = str(detail.get("complaintFeedbackType") or detail.get("complaintSubType") or "")
+        recipients = [
+            str(r["emailAddress"])
+            for r in detail.get("complainedRecipients") or ()
+            if isinstance(r, dict) and r.get("emailAddress")
+        ]
+    elif kind == "Reject":
+        subtype = str(detail.get("reason") or "")
+    elif kind == "RenderingFailure":
+        subtype = str(detail.get("errorMessage") or "")
+    if not recipients:
+        recipients = [str(a) for a in mail.get("destination") or () if isinstance(a, str)]
+    return MailEvent(
+        event_type=kind,
+        subtype=subtype,
+        recipients=tuple(recipients),
+        diagnostic=diagnostic[:500],
+        message_id=str(mail["messageId"]) if mail.get("messageId") else None,
+        invoice_id=_invoice_id(mail),
+        timestamp=str(detail.get("timestamp") or mail.get("timestamp") or timestamp),
+    )
+
+
+def _invoice_id(mail: dict[str, Any]) -> str | None:
+    tags = mail.get("tags")
+    if isinstance(tags, dict):
+        values = tags.get("invoice_id")
+        if isinstance(values, list) and values and isinstance(values[0], str):
+            return values[0]
+    for header in mail.get("headers") or ():
+        if isinstance(header, dict) and str(header.get("name", "")).lower() == "x-invoicing-invoice-id":
+            return str(header.get("value", "")).strip() or None
+    return None

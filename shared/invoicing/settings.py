@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 
 
 class SettingsError(ValueError):
@@ -81,13 +82,101 @@ def _env(env: Mapping[str, str] | None) -> Mapping[str, str]:
     return os.environ if env is None else env
 
 
+class SendMode(StrEnum):
+    """When an issued document is emailed (stack parameter ``SendTiming``)."""
+
+    IMMEDIATE = "immediate"
+    #: The next business morning, 09:00 in the business's time zone.
+    NEXT_MORNING = "next-business-morning"
+    #: A fixed day of the month at 09:00 (``SEND_DAY_OF_MONTH``), the next business day if it is not one.
+    MONTHLY = "monthly"
+
+
+@dataclass(frozen=True, slots=True)
+class MailSettings:
+    """How the functions that email (send, remind, ocr's reply forwarding) reach people.
+
+    - ``sender``: the business's address, an SES verified identity (``SELLER_EMAIL``).
+    - ``pilot``: only the clients in ``pilot_clients`` (references) get their emails; every
+      other email goes to ``operator_email`` instead, marked as such.
+    - ``owner_email``: who receives escalations, formal notices and forwarded replies (by
+      default the business's own address).
+    - ``copy_to_business``: a blind copy of every customer email to the business's address.
+    - ``pay_base_url``: the payment links' base (the webhook function's URL), when payments run.
+    - ``token_keys_parameter``: the SSM SecureString holding the keys that sign payment links
+      and reply addresses (its name, never its value).
+    - ``reply_domain``: replies to reminders go to ``r-<token>@<reply_domain>`` (SES inbound);
+      without it, to the business's address, and are not detected.
+    """
+
+    sender: str
+    time_zone: str
+    configuration_set: str | None = None
+    send_mode: SendMode = SendMode.IMMEDIATE
+    send_day_of_month: int = 1
+    pilot: bool = False
+    pilot_clients: frozenset[str] = frozenset()
+    operator_email: str | None = None
+    owner_email: str | None = None
+    copy_to_business: bool = False
+    pay_base_url: str | None = None
+    token_keys_parameter: str | None = None
+    reply_domain: str | None = None
+    reply_pause_days: int = 14
+
+    @property
+    def owner(self) -> str:
+        return self.owner_email or self.sender
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> MailSettings:
+        env = _env(env)
+        try:
+            mode = SendMode(get(env, "SEND_TIMING", SendMode.IMMEDIATE.value))
+        except ValueError as exc:
+            choices = ", ".join(m.value for m in SendMode)
+            raise SettingsError(f"SEND_TIMING must be one of {choices}") from exc
+        day = _whole(env, "SEND_DAY_OF_MONTH", 1, 1, 31)
+        pilot = get(env, "PILOT_MODE", "Disabled") == "Enabled"
+        operator = optional(env, "OPERATOR_EMAIL")
+        if pilot and not operator:
+            raise SettingsError("PILOT_MODE is Enabled: OPERATOR_EMAIL must say where the other emails go")
+        clients = frozenset(ref.strip() for ref in env.get("PILOT_CLIENTS", "").split(",") if ref.strip())
+        base = optional(env, "PAY_BASE_URL")
+        if base is not None and not base.startswith(("https://", "http://")):
+            raise SettingsError(f"PAY_BASE_URL must be an http(s) URL, not {base!r}")
+        return cls(
+            sender=get(env, "SELLER_EMAIL"),
+            time_zone=_time_zone(get(env, "TIME_ZONE", "Europe/Paris")),
+            configuration_set=optional(env, "SES_CONFIGURATION_SET"),
+            send_mode=mode,
+            send_day_of_month=day,
+            pilot=pilot,
+            pilot_clients=clients,
+            operator_email=operator,
+            owner_email=optional(env, "OWNER_EMAIL"),
+            copy_to_business=get(env, "COPY_TO_BUSINESS", "Disabled") == "Enabled",
+            pay_base_url=base.rstrip("/") if base else None,
+            token_keys_parameter=optional(env, "TOKEN_KEYS_PARAM"),
+            reply_domain=optional(env, "REPLY_DOMAIN"),
+            reply_pause_days=_whole(env, "REPLY_PAUSE_DAYS", 14, 1, 90),
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class SendSettings:
     resources: Resources
+    mail: MailSettings
+    alerts_topic_arn: str
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> SendSettings:
-        return cls(resources=Resources.from_env(_env(env)))
+        env = _env(env)
+        return cls(
+            resources=Resources.from_env(env),
+            mail=MailSettings.from_env(env),
+            alerts_topic_arn=get(env, "ALERTS_TOPIC_ARN"),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +184,12 @@ class RemindSettings:
     resources: Resources
     time_zone: str
     alerts_topic_arn: str
+    mail: MailSettings
+    send_queue_url: str
+    #: The seller's late-penalty mention (``LATE_PENALTY``) and the published reference rates
+    #: (``REFERENCE_RATES``, JSON), for the penalties stated in reminders and formal notices.
+    late_penalty: str = "ecb+10"
+    reference_rates: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> RemindSettings:
@@ -103,16 +198,29 @@ class RemindSettings:
             resources=Resources.from_env(env),
             time_zone=_time_zone(get(env, "TIME_ZONE", "Europe/Paris")),
             alerts_topic_arn=get(env, "ALERTS_TOPIC_ARN"),
+            mail=MailSettings.from_env(env),
+            send_queue_url=get(env, "SEND_QUEUE_URL"),
+            late_penalty=get(env, "LATE_PENALTY", "ecb+10"),
+            reference_rates=env.get("REFERENCE_RATES", "").strip(),
         )
 
 
 @dataclass(frozen=True, slots=True)
 class OcrSettings:
     documents_bucket: str
+    resources: Resources | None = None
+    mail: MailSettings | None = None
+    alerts_topic_arn: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> OcrSettings:
-        return cls(documents_bucket=get(_env(env), "DOCUMENTS_BUCKET"))
+        env = _env(env)
+        return cls(
+            documents_bucket=get(env, "DOCUMENTS_BUCKET"),
+            resources=Resources.from_env(env),
+            mail=MailSettings.from_env(env),
+            alerts_topic_arn=get(env, "ALERTS_TOPIC_ARN"),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +231,17 @@ class WebhookSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> WebhookSettings:
         return cls(webhook_secret_parameter=get(_env(env), "STRIPE_WEBHOOK_SECRET_PARAM"))
+
+
+def _whole(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    text = get(env, name, str(default))
+    try:
+        value = int(text)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number from {low} to {high}, not {text!r}") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be a whole number from {low} to {high}, not {value}")
+    return value
 
 
 def _time_zone(name: str) -> str:

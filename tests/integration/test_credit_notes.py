@@ -64,7 +64,7 @@ def test_operator_credits_part_of_an_invoice(generator, issued, resources, bucke
     )
     after = InvoiceRepository(resources).get_by_number(invoice.number)
     assert after.receivable.credited == Decimal("1020.00")
-    assert after.receivable.status is Status.ISSUED  # partly credited: still due for the rest
+    assert after.receivable.status is Status.SENT  # partly credited: still due for the rest
     text = text_of(bucket.get(credit.pdf_key))
     assert "AVOIR" in text
     assert f"Avoir sur la facture {invoice.number}" in text

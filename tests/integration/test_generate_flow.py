@@ -59,7 +59,7 @@ def test_sales_file_becomes_numbered_invoices(runtime, bucket, resources, busine
     assert reverse.locale == "en"
 
     for item in stored:
-        assert item.receivable.status is Status.ISSUED
+        assert item.receivable.status is Status.SENT  # the send function emailed it
         assert item.pdf_key == f"invoices/{item.invoice.issue_date.year}/{item.invoice.number}.pdf"
         pdf = bucket.get(item.pdf_key)
         assert hashlib.sha256(pdf).hexdigest() == item.pdf_sha256
@@ -69,7 +69,8 @@ def test_sales_file_becomes_numbered_invoices(runtime, bucket, resources, busine
         from facturx import get_facturx_xml_from_pdf
 
         assert get_facturx_xml_from_pdf(pdf, check_xsd=False)[1] == bucket.get(item.xml_key)
-        assert item.receivable.delivery.state is Delivery.QUEUED
+        assert item.receivable.delivery.state is Delivery.SENT
+        assert item.receivable.delivery.message_id
         with pdfplumber.open(io.BytesIO(pdf)) as doc:
             text = doc.pages[0].extract_text()
         assert item.invoice.number in text

@@ -39,7 +39,8 @@ def assert_complete(resources, bucket, stack, expected: int) -> None:
     assert len({s.invoice.draft.source.group for s in stored}) == expected
     for item in stored:
         assert hashlib.sha256(bucket.get(item.pdf_key)).hexdigest() == item.pdf_sha256
-        assert item.receivable.delivery.state is Delivery.QUEUED
+        assert item.receivable.delivery.state is Delivery.SENT
+        assert [m.kind for m in item.receivable.messages] == ["invoice"]  # emailed once
     counter = next(r for r in models(resources).SequenceRecord.scan() if not r.series.startswith("number#"))
     assert int(counter.last) == expected
     assert bucket.keys("incoming/") == []
@@ -63,6 +64,7 @@ def test_the_same_event_delivered_twice_makes_nothing_new(runtime, bucket, resou
     first = runtime.invoke("GenerateFunction", {"Records": [record]})
     second = runtime.invoke("GenerateFunction", {"Records": [{**record, "messageId": "m-2"}]})
     assert first == second == {"batchItemFailures": []}
+    runtime.run_until_idle()  # the send function, and the original event delivered a third time
     assert_complete(resources, bucket, stack, DOCUMENTS)
 
 

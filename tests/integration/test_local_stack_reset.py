@@ -73,7 +73,9 @@ def test_a_fresh_stack_is_empty_but_for_the_s3_test_events(fresh):
     waiting = {k: q["kinds"] for k, q in fresh["queues"].items() if q["kinds"]}
     assert waiting == {"GenerateQueue": ["s3:TestEvent"], "OcrQueue": ["s3:TestEvent"]}
     assert fresh["subscriptions"] == []
-    assert fresh["parameters"] == []
+    # The one parameter a stack starts with: the keys signing payment links and reply addresses
+    # (the operator creates it in AWS; the local stack makes it).
+    assert fresh["parameters"] == ["/<stack>/tokens/keys"]
 
 
 def test_the_pool_deploys_once_per_parameter_set_and_resets_on_reuse(local_aws):

@@ -35,16 +35,16 @@ def test_logs_and_metrics_name_the_function_and_share_one_namespace(
         by_service.setdefault(item["service"], set()).update(m["Name"] for m in directive["Metrics"])
     assert by_service == {
         "generate": {"FilesProcessed", "InvoicesIssued"},  # nothing rejected
-        "send": {"DocumentsReadyToSend"},
+        "send": {"Send_sent"},
         "ocr": {"SupplierDocumentsReceived"},
-        "remind": {"DunningRuns"},
+        "remind": {"DunningRuns"},  # nothing sent: zero counts are not emitted
         "stripe_webhook": {"WebhookRejected"},
     }
     logs = [o for o in out if "message" in o]
     services = {o["message"]: o["service"] for o in logs}
     assert services["file processed"] == "generate"
-    assert services["document ready to send"] == "send"
+    assert services["send request"] == "send"
     assert services["supplier document received"] == "ocr"
-    assert services["dunning actions due"] == "remind"
+    assert services["dunning run"] == "remind"
     assert services["Stripe webhook request refused"] == "stripe_webhook"
     assert all("function_request_id" in o for o in logs)  # the Lambda context is in every line

@@ -7,15 +7,17 @@ import hashlib
 import hmac
 import json
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from datetime import time as clock_time
 
 import boto3
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
 from invoicing.adapters.invoices import InvoiceRepository
+from invoicing.domain.calendar import at_local_time, next_business_day
+from invoicing.domain.receivable import Delivery
 from invoicing.events import SendRequest
-from invoicing.services.clock import today
 from invoicing_tools.local_aws.server import REGION
 from tests.conftest import queue_messages, sales_csv, stripe_event
 
@@ -60,31 +62,32 @@ def test_send_accepts_known_invoices_and_fails_only_the_unknown_one(runtime, sta
     assert response == {"batchItemFailures": [{"itemIdentifier": "m-1"}, {"itemIdentifier": "m-2"}]}
 
 
-def test_send_fails_a_document_whose_pdf_is_missing(runtime, stack, bucket, issued):
+def test_send_fails_a_document_whose_pdf_is_missing(runtime, stack, bucket, resources, issued):
+    repo = InvoiceRepository(resources)
+    repo.update(issued[0].invoice.invoice_id, lambda r: r.requeue(datetime.now(UTC)))  # to send again
     bucket.s3.delete_object(Bucket=bucket.name, Key=issued[0].pdf_key)
     message = SendRequest(issued[0].invoice.invoice_id, issued[0].invoice.number).to_json()
     # A batch whose every record failed makes the invocation fail: Lambda retries it whole.
     with pytest.raises(BatchProcessingError, match="has no stored PDF"):
         runtime.invoke("SendFunction", sqs_event(stack, "SendQueue", [message]))
+    # Nothing was claimed: the retry (once the PDF is back) can send it.
+    assert repo.get(issued[0].invoice.invoice_id).receivable.delivery.state is Delivery.QUEUED
 
 
 def test_remind_reads_the_invoices_due_an_action_today(runtime, resources, issued):
-    # Nothing is due yet: the first reminder comes 3 days before the due date.
-    assert runtime.run_schedule("RemindFunction")["due"] == []
-    # Bring one invoice's next action to yesterday, as time passing would.
-    from invoicing.adapters.records import models
-
-    record = models(resources).InvoiceRecord.get(issued[1].invoice.invoice_id)
-    record.update(
-        actions=[
-            models(resources).InvoiceRecord.next_action_on.set(
-                (today("Europe/Paris") - timedelta(days=1)).isoformat()
-            )
-        ]
-    )
-    result = runtime.run_schedule("RemindFunction")
-    assert result["due"] == [issued[1].invoice.number]
-    assert result["day"] == today("Europe/Paris").isoformat()
+    # Nothing is due today: the first reminder, a courtesy notice, comes 3 days before the due date.
+    assert runtime.run_schedule("RemindFunction")["reminders"] == []
+    due = issued[0].invoice.due_date
+    day = next_business_day(due - timedelta(days=3))
+    result = runtime.run_schedule("RemindFunction", at=at_local_time(day, clock_time(9)))
+    assert result["day"] == day.isoformat()
+    assert sorted((r["number"], r["tone"]) for r in result["reminders"]) == [
+        (issued[0].invoice.number, "courtesy"),
+        (issued[1].invoice.number, "courtesy"),
+    ]
+    # The same day again (a retried run): nothing is sent twice.
+    again = runtime.run_schedule("RemindFunction", at=at_local_time(day, clock_time(9, 30)))
+    assert again["reminders"] == []
 
 
 def test_ocr_acknowledges_a_supplier_document_and_retries_a_malformed_record(runtime, stack, bucket):

@@ -25,7 +25,9 @@ def test_a_reminder_run_reads_the_invoices_due_not_the_table(stack, runtime, res
     assert sorted(run.numbers) == sorted(loaded.due_numbers)  # exactly the due ones, each once
     assert run.reads.items <= DUE * 1.1, run.reads.summary
     assert run.reads.items >= DUE  # the count does see what the run read
-    assert set(run.reads.calls) <= {"Query", "GetItem", "BatchGetItem"}, run.reads.summary
+    assert set(run.reads.calls) <= {"Query", "GetItem", "BatchGetItem", "UpdateItem"}, run.reads.summary
+    # Each reminder: its step claimed by a conditional write before the email, completed after.
+    assert run.reads.calls["UpdateItem"] == 2 * DUE, run.reads.summary
 
 
 def test_the_read_count_sees_every_client_and_counts_what_dynamodb_read(stack, resources, business):

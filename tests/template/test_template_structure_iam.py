@@ -116,17 +116,30 @@ BUCKET = "(the bucket itself)"
                 "reports/": {"s3:PutObject"},
                 "rejected/": {"s3:PutObject", "s3:GetObject"},
                 "processed/": {"s3:PutObject", "s3:GetObject"},
+                "config/": {"s3:GetObject"},  # the business's reminder policy and logo
                 BUCKET: {"s3:ListBucket", "s3:ListBucketVersions"},
             },
         ),
-        ("SendFunction", {"invoices/": {"s3:GetObject"}, BUCKET: {"s3:ListBucket"}}),
-        ("RemindFunction", {}),
+        (
+            "SendFunction",
+            {"invoices/": {"s3:GetObject"}, "config/": {"s3:GetObject"}, BUCKET: {"s3:ListBucket"}},
+        ),
+        (
+            "RemindFunction",
+            {
+                "invoices/": {"s3:GetObject"},
+                "config/": {"s3:GetObject"},
+                "notices/": {"s3:PutObject"},  # the formal notices it makes
+                BUCKET: {"s3:ListBucket"},
+            },
+        ),
         (
             "OcrFunction",
             {
                 "inbox/": {"s3:GetObject"},
                 "supplier/": {"s3:PutObject", "s3:GetObject"},
                 "reports/": {"s3:PutObject"},
+                "config/": {"s3:GetObject"},  # templates of the forwarded replies
                 BUCKET: {"s3:ListBucket"},
             },
         ),
@@ -142,7 +155,7 @@ def test_document_access_per_function(template, function, expected):
     assert found == expected
 
 
-@pytest.mark.parametrize("function", ["SendFunction", "RemindFunction"])
+@pytest.mark.parametrize("function", ["SendFunction", "RemindFunction", "OcrFunction"])
 def test_email_only_from_the_business_address(template, function):
     ses = [
         s for s in statements(template, function) if any(a.startswith("ses:") for a in as_list(s["Action"]))
@@ -150,7 +163,7 @@ def test_email_only_from_the_business_address(template, function):
     assert ses
     for statement in ses:
         assert statement["Condition"]["StringEquals"]["ses:FromAddress"] == {"Ref": "BusinessEmail"}
-    others = [f for f in FUNCTIONS if f not in ("SendFunction", "RemindFunction")]
+    others = [f for f in FUNCTIONS if f not in ("SendFunction", "RemindFunction", "OcrFunction")]
     for other in others:
         assert not [a for a, _ in grants(template, other) if a.startswith("ses:")], other
 

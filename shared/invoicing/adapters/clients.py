@@ -41,6 +41,14 @@ class ClientRepository:
                 count += 1
         return count
 
+    def get(self, ref: str) -> Client | None:
+        """One client by reference (case-insensitive), as last upserted."""
+        try:
+            record = self._Client.get(client_key(ref), consistent_read=True)
+        except self._Client.DoesNotExist:
+            return None
+        return client_from_dict(json.loads(record.document))
+
     def all(self) -> dict[str, Client]:
         """Every client by reference. A small business has hundreds, not millions."""
         return {

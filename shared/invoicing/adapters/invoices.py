@@ -130,6 +130,14 @@ class InvoiceRepository:
         for record in self._Invoice.scan():
             yield self._stored(record)
 
+    def of_client(self, client_ref: str) -> Iterator[StoredInvoice]:
+        """A client's documents in issue order (the by-client index; each item read again for
+        its current state)."""
+        for record in self._Invoice.by_client.query(client_ref):
+            stored = self.get(record.invoice_id)
+            if stored is not None:
+                yield stored
+
     def due_for_action(self, on_or_before: date) -> Iterator[StoredInvoice]:
         """Invoices whose next dunning action falls on or before a day: reads only those."""
         for record in self._Invoice.by_next_action.query(
@@ -322,15 +330,24 @@ class InvoiceRepository:
             raise
 
     def update(
-        self, invoice_id: str, change: Callable[[Receivable], Receivable], *, attempts: int = 8
+        self,
+        invoice_id: str,
+        change: Callable[[Receivable], Receivable],
+        *,
+        attempts: int = 8,
+        current: StoredInvoice | None = None,
     ) -> StoredInvoice:
         """Apply a pure transition to an invoice's receivable, by conditional write on its
         version. On a conflict the receivable is read again and ``change`` re-applied, so it
         sees the other writer's result (and may refuse: ``TransitionRefused`` propagates).
-        A ``change`` that returns the receivable it was given writes nothing."""
+        A ``change`` that returns the receivable it was given writes nothing.
+
+        ``current``: the state the caller already holds (an index entry, the result of its own
+        previous write), tried first instead of reading the item again; the version condition
+        makes a stale one cost one retry, never a lost update."""
         Inv = self._Invoice
         for attempt in range(attempts):
-            stored = self.get(invoice_id)
+            stored = current if attempt == 0 and current is not None else self.get(invoice_id)
             if stored is None:
                 raise LookupError(f"no invoice {invoice_id}")
             after = change(stored.receivable)

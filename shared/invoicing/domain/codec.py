@@ -32,9 +32,9 @@ from invoicing.domain.receivable import (
     DunningState,
     Payment,
     RateShare,
-    SentMessage,
     Receivable,
     Refund,
+    SentMessage,
 )
 from invoicing.domain.terms import LatePenalty, PaymentTerms
 from invoicing.domain.vat import EXEMPTIONS, VatCategory, VatTreatment

@@ -175,7 +175,8 @@ def check_steps(offsets: tuple[int, ...], tones: tuple[str, ...], min_gap_days: 
     for n, (day, tone) in enumerate(zip(offsets, tones, strict=True), start=1):
         if tone in PENALTY_TONES and day < 1:
             raise PolicyError(
-                f"step {n}: a {tone} reminder states late-payment penalties: it comes after the due date (day 1 or later), not on day {day}"
+                f"step {n}: a {tone} reminder states late-payment penalties: it comes after the due "
+                f"date (day 1 or later), not on day {day}"
             )
     if tones == (ESCALATION,):
         raise PolicyError("a policy needs at least one reminder before the escalation")

@@ -42,9 +42,9 @@ from decimal import Decimal
 from enum import StrEnum
 
 from invoicing.domain.dunning_policy import (
+    COURTESY,
     DEFAULT_MIN_GAP_DAYS,
     DEFAULT_OFFSETS,
-    COURTESY,
     ESCALATION,
     DunningPolicy,
     check_steps,

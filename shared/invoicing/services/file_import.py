@@ -151,10 +151,21 @@ class FileImport:
             clients = validate_clients(data, keys.file_name(key), self.rules())
         except InputRejected as rejected:
             return self._reject(upload, rejected.problems)
+        before = self.clients.all()
         count = self.clients.upsert(clients, source_key=key)
+        # Only clients whose address is new can have documents waiting for one.
+        given = [
+            c.ref
+            for c in clients
+            if c.email and (before.get(c.ref) is None or before[c.ref].email != c.email)
+        ]
+        released = self.issuer.release_waiting(given)
         stamp = self._place(upload, keys.processed)
         self._move(upload, keys.processed(key, stamp))
-        return Outcome(key, "clients", f"{count} client(s) created or updated", clients=count)
+        detail = f"{count} client(s) created or updated"
+        if released:
+            detail += f"; {len(released)} document(s) waiting for an address queued: {', '.join(released)}"
+        return Outcome(key, "clients", detail, clients=count)
 
     # --- sales ---------------------------------------------------------------------------------
 

@@ -19,12 +19,13 @@ is missing and creates nothing twice.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from invoicing.adapters import keys
+from invoicing.adapters.business_config import BusinessConfig
 from invoicing.adapters.documents import DocumentStore
 from invoicing.adapters.invoices import InvoiceRepository, StoredInvoice
 from invoicing.adapters.messaging import SendQueue
@@ -74,6 +75,7 @@ class Issuer:
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         policy: DunningPolicy | None = None,
         lock_documents: bool = False,
+        config: BusinessConfig | None = None,
     ) -> None:
         self.business = business
         self.invoices = invoices
@@ -84,18 +86,23 @@ class Issuer:
         self.now = now
         self.policy = policy or DunningPolicy()
         self.lock_documents = lock_documents
+        #: The business's files in its bucket (its own reminder policy, its logo).
+        self.config = config
 
     @classmethod
     def from_settings(cls, settings: GenerateSettings) -> Issuer:
         business = settings.business
+        documents = DocumentStore(settings.resources.documents_bucket)
         return cls(
             business=business,
             invoices=InvoiceRepository(settings.resources),
-            documents=DocumentStore(settings.resources.documents_bucket),
+            documents=documents,
             send_queue=SendQueue(settings.send_queue_url),
             render=lambda invoice: render(invoice, business.facturx_profile),
             today=lambda: today(business.time_zone),
             lock_documents=settings.lock_invoices,
+            policy=settings.dunning_policy,
+            config=BusinessConfig(documents),
         )
 
     def find(self, number: str) -> StoredInvoice | None:
@@ -114,7 +121,7 @@ class Issuer:
             numbering=numbering,
             issue_date=self.today(),
             default_terms=self.business.default_terms,
-            policy=self.policy,
+            policy=(self.config.policy() if self.config else None) or self.policy,
         )
         pdf_key = self._ensure_documents(stored)
         stored = self._ensure_queued(stored)
@@ -134,6 +141,23 @@ class Issuer:
             pdf_key=pdf_key,
             created=stored.created,
         )
+
+    def release_waiting(self, client_refs: Iterable[str]) -> list[str]:
+        """Queue again the documents of these clients that wait for an email address (a clients
+        file just gave one); returns their numbers."""
+        released = []
+        for ref in client_refs:
+            for stored in self.invoices.of_client(ref):
+                if stored.receivable.delivery.state is not Delivery.WAITING:
+                    continue
+                at = self.now()
+                self.invoices.update(
+                    stored.invoice.invoice_id,
+                    lambda r, at=at: r.requeue(at) if r.delivery.state is Delivery.WAITING else r,
+                )
+                self.send_queue.enqueue(SendRequest(stored.invoice.invoice_id, stored.invoice.number))
+                released.append(stored.invoice.number)
+        return released
 
     def _ensure_documents(self, stored: StoredInvoice) -> str:
         """Store the PDF (and XML) of an issued document once; later calls change nothing."""

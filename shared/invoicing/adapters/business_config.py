@@ -1,0 +1,105 @@
+"""What a business configures by dropping files in its bucket, under ``config/``:
+
+- ``config/templates/<name>.j2``: its own wording for an email template (see
+  ``invoicing.documents.emails.TEMPLATE_NAMES``);
+- ``config/logo.png`` (or ``.jpg``): its logo, on its emails and PDFs;
+- ``config/dunning.json``: its reminder policy (``invoicing.domain.dunning_policy``).
+
+Each upload is checked when it arrives (``services.configuration``): a file that would not
+work is moved to ``rejected/config/`` with a report, and what was in force stays. The readers
+here check again (a file may predate a check, or be put by hand), keep what works and say what
+they left out; they cache for ``max_age`` seconds so a warm function reads the bucket at most
+that often.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from invoicing.adapters.documents import DocumentStore
+
+CONFIG_PREFIX = "config/"
+TEMPLATES_PREFIX = "config/templates/"
+LOGO_KEYS = ("config/logo.png", "config/logo.jpg", "config/logo.jpeg")
+POLICY_KEY = "config/dunning.json"
+#: Largest logo accepted: it travels in every email.
+MAX_LOGO_BYTES = 512 * 1024
+
+
+class BusinessConfig:
+    def __init__(
+        self, documents: DocumentStore, *, max_age: float = 300, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.documents = documents
+        self.max_age = max_age
+        self._clock = clock
+        self._cache: dict[str, tuple[float, Any]] = {}
+        #: What the last reads left out, and why (for the logs).
+        self.problems: dict[str, list[str]] = {}
+
+    def _cached(self, name: str, load: Callable[[], Any]) -> Any:
+        now = self._clock()
+        hit = self._cache.get(name)
+        if hit is not None and now - hit[0] < self.max_age:
+            return hit[1]
+        value = load()
+        self._cache[name] = (now, value)
+        return value
+
+    def template_overrides(self) -> dict[str, str]:
+        """The business's email template texts by name (``config/templates/<name>``), unchecked:
+        ``EmailTemplates.checked`` keeps the ones that render."""
+
+        def load() -> dict[str, str]:
+            overrides: dict[str, str] = {}
+            for key in self.documents.keys(TEMPLATES_PREFIX):
+                stored = self.documents.get(key)
+                if stored is not None:
+                    overrides[key[len(TEMPLATES_PREFIX) :]] = stored.data.decode("utf-8", errors="replace")
+            return overrides
+
+        return self._cached("templates", load)
+
+    def logo(self) -> bytes | None:
+        """The business's logo (PNG or JPEG), or None."""
+
+        def load() -> bytes | None:
+            for key in LOGO_KEYS:
+                stored = self.documents.get(key)
+                if stored is None:
+                    continue
+                problem = logo_problem(stored.data)
+                if problem:
+                    self.problems[key] = [problem]
+                    continue
+                return stored.data
+            return None
+
+        return self._cached("logo", load)
+
+    def policy(self) -> Any:
+        """The business's dunning policy from the bucket, or None (the stack's is in force)."""
+        from invoicing.domain.dunning_policy import DunningPolicy, PolicyError
+
+        def load() -> DunningPolicy | None:
+            stored = self.documents.get(POLICY_KEY)
+            if stored is None:
+                return None
+            try:
+                return DunningPolicy.parse(stored.data.decode("utf-8", errors="replace"))
+            except PolicyError as exc:
+                self.problems[POLICY_KEY] = [str(exc)]
+                return None
+
+        return self._cached("policy", load)
+
+
+def logo_problem(data: bytes) -> str | None:
+    """Why ``data`` cannot be the logo, or None."""
+    if len(data) > MAX_LOGO_BYTES:
+        return f"the logo is {len(data)} bytes, more than {MAX_LOGO_BYTES}: every email carries it"
+    if not (data.startswith(b"\x89PNG\r\n\x1a\n") or data.startswith(b"\xff\xd8\xff")):
+        return "the logo must be a PNG or JPEG image"
+    return None
