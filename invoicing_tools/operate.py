@@ -1,0 +1,385 @@
+"""The operator's hands on the reminders of a deployed stack.
+
+invoicing overdue --stack NAME                      invoices past due with something still due
+invoicing show NUMBER --stack NAME                  one invoice as the desk sees it
+invoicing pause NUMBER --until DATE --stack NAME    no reminder before DATE (2026-12-20 or 20/12/2026)
+invoicing resume NUMBER --stack NAME                end a pause or an exclusion
+invoicing dispute NUMBER [--reason TEXT] --stack NAME           reminders stop; the owner is alerted
+invoicing resolve NUMBER --outcome won|lost|withdrawn --stack NAME
+invoicing exclude (NUMBER | --client REF) --reason TEXT --stack NAME
+invoicing include --client REF --stack NAME         reminders again for a client's later invoices
+invoicing resend NUMBER --stack NAME                queue the document for the send function again
+
+Every command takes ``--json``: one JSON object (a list for ``overdue``) on stdout, and on
+failure ``{"error": "..."}`` on stdout instead of a message on stderr.
+
+Exit codes: 0 done; 1 refused (an unknown invoice, a move the invoice's state does not allow:
+the message says why, or the stack's settings unreadable); 2 a usage error (a malformed date,
+a pause not ending after today, a reason with invisible characters, ``exclude`` given both a
+number and ``--client`` or neither).
+
+Where the stack is: its own settings, as its remind function has them (Lambda
+GetFunctionConfiguration of ``<stack>-remind``), with the AWS credentials and region of the
+usual places (``AWS_PROFILE``, ``AWS_REGION``...). "Today" is the business's calendar day in
+its time zone. Against the local embedded AWS (``invoicing local``), setting
+``AWS_ENDPOINT_URL`` (``http://127.0.0.1:4566``) is enough: boto3 reads it, and as moto runs no
+Lambda functions the settings are read from the environment file ``invoicing local`` wrote for
+the stack (``out/local/<stack>.env.json``).
+
+Tests and other programs pass their own desk: ``main(argv, desk_for=...)`` or
+``register(subparsers, desk_for=...)`` with a function from the stack's name to a ``Desk``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from invoicing.services.desk import Desk, Row
+    from invoicing.settings import RemindSettings
+
+DeskFor = Callable[[str], "Desk"]
+
+#: Where ``invoicing local`` writes each local stack's function environments.
+LOCAL_ENV_DIR = Path(__file__).resolve().parents[1] / "out" / "local"
+#: CloudFormation's rule for stack names.
+_STACK_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,127}")
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_FRENCH_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+
+
+class UsageError(Exception):
+    """The command line itself is wrong (exit 2)."""
+
+
+class Refused(Exception):
+    """The command cannot be carried out (exit 1)."""
+
+
+# --- where the stack is -----------------------------------------------------------------------------
+
+
+def remind_settings(stack: str) -> RemindSettings:
+    """The stack's own settings, as its remind function has them."""
+    from botocore.exceptions import ClientError
+
+    from invoicing.adapters.aws import client
+    from invoicing.settings import RemindSettings, SettingsError
+
+    function = f"{stack}-remind"
+    try:
+        configuration = client("lambda").get_function_configuration(FunctionName=function)
+        env = configuration.get("Environment", {}).get("Variables", {})
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+            raise
+        env = _local_environment(stack)
+        if env is None:
+            raise UsageError(f"no function {function}: is {stack!r} the name of a deployed stack?") from None
+    try:
+        return RemindSettings.from_env(env)
+    except SettingsError as exc:
+        raise Refused(f"the settings of {function}: {exc}") from exc
+
+
+def _local_environment(stack: str) -> dict[str, str] | None:
+    """The remind function's variables that ``invoicing local`` wrote, when talking to it."""
+    path = LOCAL_ENV_DIR / f"{stack}.env.json"
+    if not os.environ.get("AWS_ENDPOINT_URL") or not path.is_file():
+        return None
+    return json.loads(path.read_text(encoding="utf-8")).get("RemindFunction")
+
+
+def desk_for_stack(stack: str) -> Desk:
+    from invoicing.services.desk import Desk
+
+    settings = remind_settings(stack)
+    try:
+        return Desk.from_settings(settings)
+    except ValueError as exc:  # a table, topic or queue the settings do not name
+        raise Refused(f"the settings of {stack}-remind: {exc}") from exc
+
+
+# --- reading arguments ------------------------------------------------------------------------------
+
+
+def parse_date(text: str) -> date:
+    """``2026-12-20`` or ``20/12/2026``."""
+    value = text.strip()
+    if m := _ISO_DATE.fullmatch(value):
+        year, month, day = m.groups()
+    elif m := _FRENCH_DATE.fullmatch(value):
+        day, month, year = m.groups()
+    else:
+        raise UsageError(f"{_shown(text)} is not a date: write 2026-12-20 or 20/12/2026")
+    try:
+        return date(int(year), int(month), int(day))
+    except ValueError:
+        raise UsageError(f"{_shown(text)} is not a day of the calendar") from None
+
+
+def _shown(text: str) -> str:
+    from invoicing.domain.text import quoted
+
+    return f"'{quoted(text, 40)}'"
+
+
+def _stack(args: argparse.Namespace) -> Desk:
+    if not _STACK_NAME.fullmatch(args.stack):
+        raise UsageError(f"--stack: {_shown(args.stack)} is not a stack name")
+    return args.desk_for(args.stack)
+
+
+# --- the commands -----------------------------------------------------------------------------------
+
+
+def overdue(args: argparse.Namespace, out: Output) -> int:
+    rows = _stack(args).overdue()
+    if args.json:
+        return out.json([r.as_dict() for r in rows])
+    out.line(_table(rows))
+    return 0
+
+
+def show(args: argparse.Namespace, out: Output) -> int:
+    r = _stack(args).show(args.number)
+    if args.json:
+        return out.json(r.as_dict())
+    late = f" ({r.days_late} days late)" if r.days_late else ""
+    last = f" (last: {r.last_tone})" if r.last_tone else ""
+    out.line(
+        f"{r.number}  {r.client_ref} {_text(r.client_name, 60)}\n"
+        f"  issued {r.issue_date}, due {r.due_date}{late}\n"
+        f"  total {r.total}, due {r.due}; status {r.status}, delivery {r.delivery}\n"
+        f"  reminders {r.steps_done}/{r.steps}{last}; next action {r.next_action_on or 'none'}"
+        + (f"\n  {', '.join(_markers(r))}" if _markers(r) else "")
+    )
+    return 0
+
+
+def pause(args: argparse.Namespace, out: Output) -> int:
+    until = parse_date(args.until)
+    desk = _stack(args)
+    today = desk.today()
+    if until <= today:
+        raise UsageError(
+            f"--until {until.isoformat()} is not after today ({today.isoformat()}): a pause ends later"
+        )
+    r = desk.pause(args.number, until)
+    return out.action(r, f"paused until {r.paused_until}")
+
+
+def resume(args: argparse.Namespace, out: Output) -> int:
+    r = _stack(args).resume(args.number)
+    return out.action(r, f"reminders resumed; {_next(r)}")
+
+
+def dispute(args: argparse.Namespace, out: Output) -> int:
+    r = _stack(args).dispute(args.number, args.reason)
+    return out.action(r, "disputed: reminders stopped, the owner is alerted")
+
+
+def resolve(args: argparse.Namespace, out: Output) -> int:
+    from invoicing.domain.receivable import DisputeOutcome
+
+    r = _stack(args).resolve(args.number, DisputeOutcome(args.outcome))
+    return out.action(r, f"dispute resolved ({args.outcome}); status {r.status}, {_next(r)}")
+
+
+def exclude(args: argparse.Namespace, out: Output) -> int:
+    if (args.number is None) == (args.client is None):
+        raise UsageError("exclude takes an invoice number or --client REF (one of them)")
+    desk = _stack(args)
+    if args.number is not None:
+        r = desk.exclude(args.number, args.reason)
+        return out.action(r, f"excluded from reminders ({_text(r.excluded or '', 60)})")
+    rows = desk.exclude_client(args.client, args.reason)
+    ref = args.client.strip()
+    if args.json:
+        return out.json({"client": ref, "excluded": True, "invoices": [r.as_dict() for r in rows]})
+    numbers = ", ".join(r.number for r in rows) or "none"
+    out.line(
+        f"client {ref}: excluded from reminders, its later invoices too; open invoices stopped: {numbers}"
+    )
+    return 0
+
+
+def include(args: argparse.Namespace, out: Output) -> int:
+    desk = _stack(args)
+    ref = args.client.strip()
+    if not desk.include_client(ref):
+        raise Refused(f"client {_shown(ref)} is not excluded")
+    # What stays stopped: the invoices excluded with the client are resumed one by one.
+    stopped = sorted(r.number for r in desk.excluded_of_client(ref))
+    if args.json:
+        return out.json({"client": ref, "excluded": False, "still_excluded": stopped})
+    then = f"; still stopped, resume them one by one: {', '.join(stopped)}" if stopped else ""
+    out.line(f"client {ref}: reminders again for its later invoices{then}")
+    return 0
+
+
+def resend(args: argparse.Namespace, out: Output) -> int:
+    r = _stack(args).resend(args.number)
+    return out.action(r, f"queued to be sent again (delivery {r.delivery})")
+
+
+# --- output -----------------------------------------------------------------------------------------
+
+
+class Output:
+    """What a command prints: lines for a person, or one JSON document."""
+
+    def __init__(self, as_json: bool) -> None:
+        self.as_json = as_json
+
+    def line(self, text: str) -> None:
+        print(text)
+
+    def json(self, value: Any) -> int:
+        print(json.dumps(value, ensure_ascii=False, indent=2))
+        return 0
+
+    def action(self, r: Row, done: str) -> int:
+        if self.as_json:
+            return self.json(r.as_dict())
+        self.line(f"{r.number}: {done}")
+        return 0
+
+    def error(self, message: str, code: int, prog: str) -> int:
+        if self.as_json:
+            print(json.dumps({"error": message}, ensure_ascii=False))
+        else:
+            print(f"{prog}: {'refused' if code == 1 else 'error'}: {message}", file=sys.stderr)
+        return code
+
+
+def _text(text: str, width: int) -> str:
+    from invoicing.domain.text import quoted
+
+    return quoted(text, width)
+
+
+def _next(r: Row) -> str:
+    return f"next action {r.next_action_on}" if r.next_action_on else "no reminder due"
+
+
+def _markers(r: Row) -> list[str]:
+    marks = []
+    if r.paused_until:
+        marks.append(f"paused until {r.paused_until}")
+    if r.disputed:
+        marks.append("disputed")
+    if r.excluded:
+        marks.append(f"excluded: {_text(r.excluded, 30)}")
+    return marks
+
+
+def _table(rows: list[Row]) -> str:
+    if not rows:
+        return "no overdue invoice"
+    head = (
+        f"{'NUMBER':<16} {'CLIENT':<30} {'DUE DATE':<10} {'LATE':>5} {'AMOUNT DUE':>11}  "
+        f"{'STATUS':<15} {'REM':>5}  {'NEXT':<10}  MARKS"
+    )
+    lines = [head]
+    for r in rows:
+        client = f"{r.client_ref} {_text(r.client_name, 60)}"[:30]
+        lines.append(
+            f"{r.number:<16} {client:<30} {r.due_date:<10} {r.days_late:>5} {r.due:>11}  "
+            f"{r.status:<15} {f'{r.steps_done}/{r.steps}':>5}  {r.next_action_on or '-':<10}  "
+            f"{', '.join(_markers(r))}".rstrip()
+        )
+    total = sum((Decimal(r.due) for r in rows), Decimal(0))
+    lines.append(f"{len(rows)} overdue invoice(s), {total} due")
+    return "\n".join(lines)
+
+
+# --- wiring -----------------------------------------------------------------------------------------
+
+
+def _run(command: Callable[[argparse.Namespace, Output], int]) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        from invoicing.adapters.invoices import StaleReceivable
+        from invoicing.domain.receivable import TransitionRefused
+        from invoicing.services.desk import BadArgument, UnknownInvoice
+
+        out = Output(args.json)
+        prog = f"invoicing {args.command}"
+        try:
+            return command(args, out)
+        except UsageError as exc:
+            return out.error(str(exc), 2, prog)
+        except BadArgument as exc:  # a reason or a reference the desk does not take
+            return out.error(str(exc), 2, prog)
+        except (Refused, UnknownInvoice, TransitionRefused, StaleReceivable) as exc:
+            return out.error(str(exc), 1, prog)
+        except (BotoCoreError, ClientError) as exc:
+            return out.error(f"AWS: {exc}", 1, prog)
+
+    return run
+
+
+def register(subparsers: Any, *, desk_for: DeskFor | None = None) -> None:
+    """Add the reminder commands to ``invoicing``'s subcommands. ``desk_for`` gives the desk of a
+    stack by name (default: ``desk_for_stack``, the deployed stack's own settings)."""
+    find = desk_for or (lambda stack: desk_for_stack(stack))
+
+    def add(name: str, command: Callable[[argparse.Namespace, Output], int], summary: str) -> Any:
+        p = subparsers.add_parser(name, help=summary, description=summary)
+        p.add_argument("--stack", required=True, metavar="NAME", help="the stack's name, as deployed")
+        p.add_argument("--json", action="store_true", help="machine-readable output on stdout")
+        p.set_defaults(run=_run(command), desk_for=find, command=name)
+        return p
+
+    add("overdue", overdue, "list the invoices past their due date with something still due")
+    p = add("show", show, "one invoice as the reminders see it")
+    p.add_argument("number", help="e.g. FA2026-00012")
+    p = add("pause", pause, "no reminder for an invoice before a date")
+    p.add_argument("number")
+    p.add_argument(
+        "--until",
+        required=True,
+        metavar="DATE",
+        help="the day reminders may start again: 2026-12-20 or 20/12/2026",
+    )
+    p = add("resume", resume, "end a pause or an exclusion of an invoice")
+    p.add_argument("number")
+    p = add("dispute", dispute, "mark an invoice disputed: reminders stop and the owner is alerted")
+    p.add_argument("number")
+    p.add_argument("--reason", default="", metavar="TEXT", help="what the customer disputes")
+    p = add("resolve", resolve, "end the dispute of an invoice")
+    p.add_argument("number")
+    p.add_argument("--outcome", required=True, choices=["won", "lost", "withdrawn"])
+    p = add("exclude", exclude, "no more reminders for an invoice, or for every invoice of a client")
+    p.add_argument("number", nargs="?", help="the invoice (or --client)")
+    p.add_argument("--client", metavar="REF", help="a client's reference: its open invoices and later ones")
+    p.add_argument("--reason", required=True, metavar="TEXT", help="why the reminders stop")
+    p = add("include", include, "reminders again for a client's later invoices")
+    p.add_argument("--client", required=True, metavar="REF", help="the client's reference")
+    p = add("resend", resend, "queue an invoice for sending again (corrected address, lost email)")
+    p.add_argument("number")
+
+
+def main(argv: list[str] | None = None, *, desk_for: DeskFor | None = None) -> int:
+    """These commands alone (``python -m invoicing_tools.operate``, tests)."""
+    parser = argparse.ArgumentParser(
+        prog="invoicing", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    register(parser.add_subparsers(dest="command", required=True), desk_for=desk_for)
+    args = parser.parse_args(argv)
+    return int(args.run(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
