@@ -6,9 +6,16 @@ sales export, let the event source mappings run the functions, and copy out what
 A sample export with mistakes shows what a refusal looks like (the file is refused whole, with
 a report and an alert); dropping the same export twice shows that nothing is issued twice.
 
+Then, for the first business, the days pass: the remind function runs every morning at 09:00
+(as EventBridge Scheduler would) from today until the sequence of the first invoice is over. One
+customer replies to its first reminder (the reply pauses that invoice and reaches the owner),
+another pays by bank transfer after its second one, the others are chased to the end: the
+owner receives the escalation with a formal notice to sign.
+
 Output (DESIGN.md contract): ``out/demo/invoices/`` (PDF, XML when Factur-X is on),
 ``out/demo/reports/`` (summaries and error reports), ``out/demo/alerts/`` (operator alerts),
-``out/demo/logs/`` (what each function logged, as CloudWatch Logs would keep it).
+``out/demo/emails/`` (every email SES accepted, as ``.eml``), ``out/demo/notices/`` (formal
+notices), ``out/demo/logs/`` (what each function logged, as CloudWatch Logs would keep it).
 """
 
 from __future__ import annotations
@@ -17,6 +24,8 @@ import json
 import shutil
 import time
 from dataclasses import dataclass, field
+from datetime import date, timedelta
+from datetime import time as clock_time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -84,7 +93,7 @@ def run(out: Path = PROJECT / "out" / "demo") -> dict[str, Any]:
     started = time.monotonic()
     if out.exists():
         shutil.rmtree(out)
-    for sub in ("invoices", "reports", "alerts", "logs"):
+    for sub in ("invoices", "reports", "alerts", "logs", "emails", "notices"):
         (out / sub).mkdir(parents=True)
     aws = LocalAws()
     aws.start()
@@ -94,7 +103,7 @@ def run(out: Path = PROJECT / "out" / "demo") -> dict[str, Any]:
     try:
         for folder in sorted(p for p in SAMPLES.iterdir() if p.is_dir() and p.name in configured):
             env = configured[folder.name]
-            stack = LocalStack(env.stack_name, env.parameters).deploy()
+            stack = LocalStack(env.stack_name, {**env.parameters, **demo_parameters(env.stack_name)}).deploy()
             runtime = LocalRuntime(aws, stack, log_dir=out / "logs" / stack.name)
             business = BusinessRun(env, stack, runtime, _subscribe_alerts(stack))
             runs.append(business)
@@ -114,9 +123,12 @@ def run(out: Path = PROJECT / "out" / "demo") -> dict[str, Any]:
                 business.files.append(
                     (copy_name, f"même contenu déposé une 2e fois : {after - before} facture créée")
                 )
+        timeline: list[dict[str, Any]] = []
         if runs:
             _credit_notes(runs[0])
+            timeline = _days_pass(runs[0])
         summary = _collect(runs, out)
+        summary["dunning"] = {"business": runs[0].stack.name if runs else None, "timeline": timeline}
     finally:
         for business in runs:
             business.runtime.close()
@@ -125,6 +137,116 @@ def run(out: Path = PROJECT / "out" / "demo") -> dict[str, Any]:
     (out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
     _print(summary, out)
     return summary
+
+
+def demo_parameters(stack_name: str) -> dict[str, str]:
+    """What the demo adds to a sample's samconfig parameters: a reply domain (replies to
+    reminders are detected) and reference rates for the penalties. The rates are DEMO VALUES,
+    not the published ones: a real stack is given the ECB and legal rates of each half-year."""
+    rates = {"2026-H2": "2.15", "2027-H1": "2.15", "2027-H2": "2.15"}
+    legal = {"2026-H2": "2.76", "2027-H1": "2.76", "2027-H2": "2.76"}
+    return {
+        "ReplyDomain": f"reponses.{stack_name}.example",
+        "ReferenceRates": json.dumps({"ecb": rates, "legal": legal}),
+    }
+
+
+def _days_pass(business: BusinessRun) -> list[dict[str, Any]]:
+    """The remind function every morning from today to the end of the first invoice's sequence,
+    with a reply and a payment in between. Returns what went out, day by day."""
+    from email import message_from_bytes, policy
+    from email.message import EmailMessage
+    from email.utils import make_msgid
+
+    from invoicing.domain.calendar import at_local_time
+    from invoicing.services.clock import today
+    from invoicing_tools.local_aws.server import sent_emails
+
+    repo = InvoiceRepository(_resources(business.stack))
+    chased = sorted(
+        (
+            s
+            for s in repo.all()
+            if not s.invoice.is_credit_note and s.receivable.due > 0 and s.receivable.chaseable
+        ),
+        key=lambda s: (s.invoice.due_date, s.invoice.number),
+    )
+    if not chased:
+        return []
+    replier = chased[1] if len(chased) > 1 else None
+    payer = chased[2] if len(chased) > 2 else None
+    s3 = boto3.client("s3", region_name=REGION)
+    bucket = business.stack.resource("DocumentsBucket")
+    timeline: list[dict[str, Any]] = []
+    first_seen: dict[str, date] = {}
+    day = today("Europe/Paris")
+    # Until every sequence started here is over (or two months after today, at most).
+    last = min(max(c.invoice.due_date for c in chased), day + timedelta(days=60)) + timedelta(days=40)
+    while day <= last:
+        seen = len(sent_emails())
+        result = business.runtime.run_schedule("RemindFunction", at=at_local_time(day, clock_time(9, 0, 5)))
+        business.runtime.run_until_idle()
+        for item in result["reminders"]:
+            timeline.append({"day": day.isoformat(), "event": f"relance {item['tone']}", **item})
+            first_seen.setdefault(item["number"], day)
+        for item in result["escalations"]:
+            timeline.append({"day": day.isoformat(), "event": "escalade + mise en demeure", **item})
+        for sent in sent_emails()[seen:]:
+            message = message_from_bytes(sent["raw"], policy=policy.default)
+            number = next(
+                (
+                    s.invoice.number
+                    for s in chased
+                    if s.invoice.invoice_id == message["X-Invoicing-Invoice-Id"]
+                ),
+                None,
+            )
+            if replier is not None and number == replier.invoice.number and "reply" not in first_seen:
+                # The customer answers the next morning: SES inbound stores the mail in inbox/mail/.
+                reply = EmailMessage()
+                reply["From"] = message["To"]
+                reply["To"] = message["Reply-To"] or business.stack.resource("DocumentsBucket")
+                reply["Subject"] = f"Re: {message['Subject']}"
+                reply["Date"] = at_local_time(day + timedelta(days=1), clock_time(10, 12)).strftime(
+                    "%a, %d %b %Y %H:%M:%S %z"
+                )
+                reply["Message-ID"] = make_msgid("client")
+                reply.set_content(
+                    "Bonjour,\n\nNous avons bien reçu la facture ; notre comptable la règle en fin de mois.\n"
+                    "Pouvez-vous patienter jusque-là ?\n\nCordialement"
+                )
+                s3.put_object(Bucket=bucket, Key=f"inbox/mail/reponse-{number}", Body=reply.as_bytes())
+                business.runtime.run_until_idle()
+                first_seen["reply"] = day
+                timeline.append(
+                    {
+                        "day": (day + timedelta(days=1)).isoformat(),
+                        "event": "réponse du client",
+                        "number": number,
+                    }
+                )
+        if payer is not None and "paid" not in first_seen:
+            reminded = [
+                t
+                for t in timeline
+                if t.get("number") == payer.invoice.number and t["event"].startswith("relance")
+            ]
+            if len(reminded) >= 2:
+                paid_on = day + timedelta(days=2)
+                repo.update(
+                    payer.invoice.invoice_id,
+                    lambda r, d=paid_on: r.record_payment("virement-demo", r.due, d, "transfer"),
+                )
+                first_seen["paid"] = day
+                timeline.append(
+                    {
+                        "day": paid_on.isoformat(),
+                        "event": "payée par virement",
+                        "number": payer.invoice.number,
+                    }
+                )
+        day += timedelta(days=1)
+    return timeline
 
 
 def _credit_notes(business: BusinessRun) -> None:
@@ -209,17 +331,27 @@ def _collect(runs: list[BusinessRun], out: Path) -> dict[str, Any]:
                     **paths,
                 }
             )
+        ids = {item.invoice.invoice_id: item.invoice.number for item in stored}
+        emails = _save_emails(stack.name, ids, out)
+        for obj in s3.list_objects_v2(Bucket=bucket, Prefix="notices/").get("Contents", []):
+            target = out / "notices" / f"{stack.name}--{Path(obj['Key']).name}"
+            target.write_bytes(s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read())
         reports = []
         for obj in s3.list_objects_v2(Bucket=bucket, Prefix="reports/").get("Contents", []):
             target = out / "reports" / f"{stack.name}--{Path(obj['Key']).name}"
             target.write_bytes(s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read())
             reports.append(str(target.relative_to(out)))
         alerts = []
-        for message in sqs.receive_message(QueueUrl=business.alerts_queue, MaxNumberOfMessages=10).get(
-            "Messages", []
-        ):
-            body = json.loads(message["Body"])
-            alerts.append({"subject": body.get("Subject"), "message": body.get("Message")})
+        while True:
+            batch = sqs.receive_message(QueueUrl=business.alerts_queue, MaxNumberOfMessages=10).get(
+                "Messages", []
+            )
+            if not batch:
+                break
+            for message in batch:
+                body = json.loads(message["Body"])
+                alerts.append({"subject": body.get("Subject"), "message": body.get("Message")})
+                sqs.delete_message(QueueUrl=business.alerts_queue, ReceiptHandle=message["ReceiptHandle"])
         if alerts:
             text = "\n\n".join(f"Objet : {a['subject']}\n\n{a['message']}" for a in alerts)
             (out / "alerts" / f"{stack.name}.txt").write_text(text + "\n", encoding="utf-8")
@@ -232,10 +364,31 @@ def _collect(runs: list[BusinessRun], out: Path) -> dict[str, Any]:
                 "files": [{"file": f, "result": r} for f, r in business.files],
                 "documents": documents,
                 "reports": reports,
+                "emails": emails,
                 "alerts": [a["subject"] for a in alerts],
             }
         )
     return {"businesses": businesses}
+
+
+def _save_emails(stack_name: str, invoice_ids: dict[str, str], out: Path) -> list[str]:
+    """Every email SES accepted about this business's documents, as ``.eml`` files (open them in
+    a mail client), numbered in the order they went out."""
+    from email import message_from_bytes, policy
+
+    from invoicing_tools.local_aws.server import sent_emails
+
+    saved = []
+    for sent in sent_emails():
+        headers = message_from_bytes(sent["raw"], policy=policy.default)
+        number = invoice_ids.get(str(headers["X-Invoicing-Invoice-Id"]))
+        if number is None:
+            continue
+        kind = str(headers["X-Invoicing-Kind"] or "email")
+        name = f"{stack_name}--{len(saved) + 1:03d}-{kind}-{number}.eml"
+        (out / "emails" / name).write_bytes(sent["raw"])
+        saved.append(f"emails/{name}")
+    return saved
 
 
 def _print(summary: dict[str, Any], out: Path) -> None:
@@ -262,9 +415,21 @@ def _print(summary: dict[str, Any], out: Path) -> None:
             print(f"  {doc['number']:<14}{who:<40}{doc['issue_date']:>11}{ht:>13}{tva:>11}{ttc:>13}  {kind}")
         for subject in business["alerts"]:
             print(f"  alerte opérateur : {subject}")
+    dunning = summary.get("dunning") or {}
+    if dunning.get("timeline"):
+        print(f"\nLes jours passent ({dunning['business']}) : relances à 9 h, jours ouvrés")
+        for event in dunning["timeline"]:
+            who = event.get("to") or ""
+            extra = f"  -> {who}" if who else ""
+            if event.get("pilot_for"):
+                extra += f" (pilote, pour {event['pilot_for']})"
+            numbers = event.get("numbers") or [event.get("number")]
+            print(f"  {event['day']}  {event['event']:<28} {', '.join(n for n in numbers if n)}{extra}")
+    emails = sum(len(b.get("emails", [])) for b in summary["businesses"])
     total = sum(len(b["documents"]) for b in summary["businesses"])
     shown = out.relative_to(PROJECT) if out.is_relative_to(PROJECT) else out
     print(
         f"\n{total} documents in {summary['seconds']} s. PDFs: {shown}/invoices/  reports: {shown}/reports/  "
-        f"alerts: {shown}/alerts/  summary: {shown}/summary.json"
+        f"alerts: {shown}/alerts/  summary: {shown}/summary.json\n"
+        f"{emails} emails: {shown}/emails/ (.eml)  formal notices: {shown}/notices/"
     )

@@ -10,8 +10,11 @@ from the pool, deployed once with those parameters::
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 from collections.abc import Iterator
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +23,7 @@ import pytest
 from invoicing.business import Business
 from invoicing.settings import Resources
 from invoicing_tools.local_aws.runtime import LocalRuntime
-from invoicing_tools.local_aws.server import LocalAws, client
+from invoicing_tools.local_aws.server import LocalAws, client, sent_emails
 from invoicing_tools.local_aws.stack import PROJECT, LocalStack, StackPool
 from tests import factories
 
@@ -126,6 +129,30 @@ class Inbox:
             for message in batch:
                 found.append(json.loads(message["Body"]))
                 self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
+
+
+class Mailbox:
+    """What the embedded SES accepted since this mailbox was opened, parsed as mail clients do."""
+
+    def __init__(self) -> None:
+        self.start = len(sent_emails())
+
+    def messages(self) -> list[EmailMessage]:
+        found = []
+        for sent in sent_emails()[self.start :]:
+            message = email.message_from_bytes(sent["raw"], policy=email.policy.default)
+            message.ses_id = sent["message_id"]  # type: ignore[attr-defined]
+            message.envelope_to = sent["destinations"]  # type: ignore[attr-defined]
+            found.append(message)
+        return found
+
+    def about(self, invoice_id: str) -> list[EmailMessage]:
+        return [m for m in self.messages() if m["X-Invoicing-Invoice-Id"] == invoice_id]
+
+
+@pytest.fixture
+def mailbox(stack: LocalStack) -> Mailbox:
+    return Mailbox()
 
 
 @pytest.fixture

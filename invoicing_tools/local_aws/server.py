@@ -180,3 +180,22 @@ def _cheap_transaction_backups() -> None:
 
     transact_write_items.local_aws = True  # type: ignore[attr-defined]
     backend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+
+
+def sent_emails() -> list[dict[str, Any]]:
+    """Every raw email the embedded SES accepted, oldest first, as moto recorded it
+    (``{"message_id", "source", "destinations", "raw"}``). The local AWS runs in this process,
+    so this reads moto's own record of what the functions sent over HTTP."""
+    from moto.ses.models import ses_backends
+
+    backend = ses_backends[ACCOUNT_ID][REGION]
+    return [
+        {
+            "message_id": m.id,
+            "source": m.source,
+            "destinations": list(m.destinations),
+            "raw": m.raw_data.encode("utf-8") if isinstance(m.raw_data, str) else m.raw_data,
+        }
+        for m in backend.sent_messages
+        if hasattr(m, "raw_data")
+    ]

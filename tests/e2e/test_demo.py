@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import subprocess
 import sys
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -74,3 +76,23 @@ def test_demo_makes_the_sample_invoices_and_shows_where(tmp_path: Path):
     assert all(
         Decimal(d["amount_due"]) == Decimal(d["total_incl_vat"]) - Decimal(d["credited"]) for d in partly
     )
+    # The days passed: reminders in order, a reply that paused one invoice, escalations with their
+    # formal notices; every email kept as .eml, every notice as a PDF.
+    timeline = summary["dunning"]["timeline"]
+    events = [e["event"] for e in timeline]
+    assert "réponse du client" in events
+    assert "escalade + mise en demeure" in events
+    replied = next(e for e in timeline if e["event"] == "réponse du client")
+    after_reply = [e for e in timeline if e.get("number") == replied["number"] and e["day"] > replied["day"]]
+    assert all(
+        e["day"] >= (date.fromisoformat(replied["day"]) + timedelta(days=14)).isoformat() for e in after_reply
+    )
+    emails = sorted((out / "emails").glob("conseil-horizon--*.eml"))
+    kinds = {
+        re.match(r"conseil-horizon--\d{3}-([a-z-]+?)(?:-\d+)?-(?:FA|AV)", p.name).group(1) for p in emails
+    }
+    assert kinds == {"invoice", "credit-note", "reminder", "escalation", "reply-forward"}
+    notices = sorted((out / "notices").glob("*.pdf"))
+    assert notices
+    assert all(p.read_bytes().startswith(b"%PDF-") for p in notices)
+    assert "Les jours passent" in done.stdout

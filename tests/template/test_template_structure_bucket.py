@@ -107,8 +107,12 @@ def test_bucket_notifications_feed_the_queues_and_wait_for_their_policies(templa
         c["Filter"]["S3Key"]["Rules"][0]["Value"]: c
         for c in bucket["Properties"]["NotificationConfiguration"]["QueueConfigurations"]
     }
-    assert set(routes) == {"incoming/", "inbox/"}
-    for prefix, queue in (("incoming/", "GenerateQueue"), ("inbox/", "OcrQueue")):
+    assert set(routes) == {"incoming/", "inbox/", "config/"}
+    for prefix, queue in (
+        ("incoming/", "GenerateQueue"),
+        ("config/", "GenerateQueue"),
+        ("inbox/", "OcrQueue"),
+    ):
         assert routes[prefix]["Event"] == "s3:ObjectCreated:*"
         assert routes[prefix]["Filter"]["S3Key"]["Rules"][0]["Name"] == "prefix"
         assert refs(routes[prefix]["Queue"], queue)

@@ -76,7 +76,8 @@ def test_issued_invoices_and_numbers_can_never_be_deleted(template):
             if refs(resource, "InvoicesTable") or refs(resource, "SequencesTable"):
                 assert action not in ("dynamodb:DeleteItem", "dynamodb:BatchWriteItem"), (function, action)
             if action == "s3:DeleteObject":
-                assert s3_prefix(resource) == "incoming/", f"{function} may delete outside incoming/"
+                # Working files only: an upload to import, or a configuration file refused on upload.
+                assert s3_prefix(resource) in ("incoming/", "config/"), f"{function} may delete {resource}"
 
 
 def test_the_daily_run_queries_its_index_and_never_scans(template):
@@ -116,7 +117,13 @@ BUCKET = "(the bucket itself)"
                 "reports/": {"s3:PutObject"},
                 "rejected/": {"s3:PutObject", "s3:GetObject"},
                 "processed/": {"s3:PutObject", "s3:GetObject"},
-                "config/": {"s3:GetObject"},  # the business's reminder policy and logo
+                # the business's policy, logo and templates, checked on upload (refused: moved)
+                "config/": {
+                    "s3:GetObject",
+                    "s3:GetObjectVersion",
+                    "s3:DeleteObject",
+                    "s3:DeleteObjectVersion",
+                },
                 BUCKET: {"s3:ListBucket", "s3:ListBucketVersions"},
             },
         ),

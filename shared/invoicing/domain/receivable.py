@@ -376,6 +376,12 @@ class Receivable:
             raise TransitionRefused(f"{self.number}: {self.delivery.state.value}, not scheduled")
         return self._next(delivery=replace(self.delivery, state=Delivery.SCHEDULED, send_at=send_at))
 
+    def release_slot(self) -> Receivable:
+        """The sending slot came (the daily run says so): queued to go out now."""
+        if self.delivery.state is not Delivery.SCHEDULED:
+            raise TransitionRefused(f"{self.number}: {self.delivery.state.value}, not waiting for a slot")
+        return self._next(delivery=replace(self.delivery, state=Delivery.QUEUED))
+
     def await_address(self) -> Receivable:
         """The client has no email address: the document waits for one (status ``to_send``)."""
         if self.delivery.state not in _SENDABLE:

@@ -169,4 +169,5 @@ class Correspondence:
         if step is not None:
             tags["step"] = str(step)
         message["X-Invoicing-Invoice-Id"] = invoice_id
+        message["X-Invoicing-Kind"] = kind if step is None else f"{kind}-{step}"
         return self.mailer.send(message, bcc=self.bcc() if customer else (), tags=tags)

@@ -166,6 +166,11 @@ class Dunning:
         number = invoice.number
         if r.delivery.state is Delivery.SCHEDULED:
             if r.delivery.send_at is not None and r.delivery.send_at.date() <= day:
+                self.invoices.update(
+                    invoice.invoice_id,
+                    lambda x: x.release_slot() if x.delivery.state is Delivery.SCHEDULED else x,
+                    current=stored,
+                )
                 self.send_queue.enqueue(SendRequest(invoice.invoice_id, number))
                 report.queued.append(number)
             return

@@ -30,6 +30,7 @@ from invoicing.domain.text import quoted
 from invoicing.events import S3Object
 from invoicing.ingest.report import problems_csv, spreadsheet_csv
 from invoicing.ingest.sales import InvoiceLookup
+from invoicing.services.configuration import CONFIG_PREFIX, ConfigUploads
 from invoicing.services.issuing import IssuedDocument, Issuer
 from invoicing.services.validation import Rules, validate_clients, validate_sales
 
@@ -75,6 +76,9 @@ class FileImport:
         self.invoices = issuer.invoices
         self.clients = clients
         self.alerts = alerts
+        self.config_uploads = ConfigUploads(
+            documents=self.documents, alerts=alerts, business_name=self.business.seller.legal_name
+        )
 
     @classmethod
     def from_settings(cls, settings: GenerateSettings) -> FileImport:
@@ -96,6 +100,11 @@ class FileImport:
         key = obj.key
         if key.endswith("/"):
             return Outcome(key, "skipped", "folder marker")
+        if key.startswith(CONFIG_PREFIX):
+            checked = self.config_uploads.check(key, obj.version_id)
+            if checked.accepted:
+                return Outcome(key, "config", "accepted: in force within five minutes")
+            return Outcome(key, "rejected", "; ".join(checked.problems), report_key=checked.report_key)
         if not keys.is_incoming(key):
             # The notification only covers incoming/; anything else is a forged or stray event.
             return Outcome(key, "refused", "not under incoming/: left untouched")

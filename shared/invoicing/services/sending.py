@@ -6,8 +6,8 @@ For each request:
 1. the document is read; one already sent (or being sent) is left alone: the same request
    twice sends one email;
 2. with a sending slot configured (next business morning, a day of the month), a request
-   that comes early records the slot (``scheduled``) and stops: the daily run queues it
-   again when the slot comes;
+   that comes early records the slot (``scheduled``) and stops: the daily run (09:00, the
+   slots' hour) releases it when its day comes and queues it again;
 3. the recipient is the client's current address (pilot mode: the operator's); a business
    client without one waits (``to_send``) and the operator is told;
 4. the sending is claimed by a conditional write on the receivable, the email composed
@@ -108,23 +108,20 @@ class Sending:
             return SendOutcome(number, "not-sendable", detail=delivery.state.value)
         now = self.now()
 
-        if delivery.state is not Delivery.SCHEDULED and self.settings.send_mode is not SendMode.IMMEDIATE:
+        if delivery.state is Delivery.SCHEDULED:  # only the daily run says its slot came
+            return SendOutcome(number, "scheduled", detail=str(delivery.send_at))
+        if self.settings.send_mode is not SendMode.IMMEDIATE and delivery.send_at is None:
             slot = self.slot(delivery.queued_at or now)
             if slot is not None and now + SLOT_TOLERANCE < slot:
                 self.invoices.update(stored.invoice.invoice_id, _schedule(slot))
                 return SendOutcome(number, "scheduled", detail=slot.isoformat())
-        elif (
-            delivery.state is Delivery.SCHEDULED
-            and delivery.send_at
-            and now + SLOT_TOLERANCE < delivery.send_at
-        ):
-            return SendOutcome(number, "scheduled", detail=delivery.send_at.isoformat())
 
         return self._send(stored, now)
 
     def _send(self, stored: StoredInvoice, now: datetime) -> SendOutcome:
         invoice = stored.invoice
         number = invoice.number
+        self.mail.forget_clients()  # the address as it is now, not as a warm container saw it
         recipient = self.mail.recipient(invoice)
         if recipient.to is None:
             self.invoices.update(invoice.invoice_id, _await_address)
@@ -135,7 +132,6 @@ class Sending:
                 "clients donnera l'adresse.",
             )
             return SendOutcome(number, "waiting-address")
-        self.mail.forget_clients()  # one request, the address as it is now
         pdf = self.mail.pdf(stored)  # before the claim: a missing PDF is retried, nothing claimed
         try:
             claimed = self.invoices.update(invoice.invoice_id, lambda r: r.claim_send(now), current=stored)
@@ -156,7 +152,8 @@ class Sending:
                 sent_at=now,
                 pilot_for=recipient.pilot_for,
             )
-            message_id = self.mail.send(message, invoice_id=invoice.invoice_id, kind="invoice")
+            kind = "credit-note" if invoice.is_credit_note else "invoice"
+            message_id = self.mail.send(message, invoice_id=invoice.invoice_id, kind=kind)
         except (MailRejected, NoRecipient, ValueError) as exc:
             reason = str(exc)
             self.invoices.update(invoice.invoice_id, lambda r: r.delivery_failed(now, reason))
