@@ -248,6 +248,8 @@ class Desk:
         now = self.now()
 
         def change(r: Receivable) -> Receivable:
+            if r.delivery.state is Delivery.QUEUED:
+                return r  # queued already (an earlier resend whose message was lost): queue it again
             if r.delivery.state is not Delivery.SENDING:
                 return r.requeue(now)
             claimed = r.delivery.claimed_at

@@ -76,10 +76,11 @@ class Replies:
         if stored is None:
             return ReplyOutcome("unknown-invoice", detail=invoice_id)
         invoice = stored.invoice
-        # The day it was written (its Date header), when later than today's: a reply is never
-        # paused from a day before it was received.
-        written = mail.date.astimezone(zone).date() if mail.date is not None else today
-        start = max(written, today)
+        # Paused from today: never from the reply's own Date header, which the sender writes (a
+        # date in 2099 would silence the reminders for good). A reply answers the last action, so
+        # never from before the day after it either.
+        last = stored.receivable.dunning.last_action_on
+        start = max(today, last + timedelta(days=1)) if last is not None else today
         until = start + timedelta(days=self.settings.reply_pause_days)
 
         def pause(r: Receivable) -> Receivable:
