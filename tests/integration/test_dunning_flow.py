@@ -423,3 +423,31 @@ def test_english_reminders_and_a_dispute_in_the_middle(
     assert any(
         "Litige" in a["Subject"] and fr.invoice.number in a["Message"] for a in operator_inbox.messages()
     )
+
+
+def test_the_business_logo_is_on_the_invoice_pdf_and_in_its_email(
+    runtime, bucket, resources, with_clients, mailbox
+):
+    import io
+
+    import pdfplumber
+    from PIL import Image
+
+    def images(doc) -> int:
+        with pdfplumber.open(io.BytesIO(bucket.get(doc.pdf_key))) as pdf:
+            return len(pdf.pages[0].images)
+
+    plain = issue(runtime, bucket, resources, ["C001;03/11/2026;Audit;1;h;95;20;BC-1;;"])["BC-1"]
+    png = io.BytesIO()
+    Image.new("RGBA", (240, 120), (20, 60, 120, 255)).save(png, format="PNG")
+    bucket.put("config/logo.png", png.getvalue())
+    runtime.run_until_idle()
+    assert bucket.keys("config/") == ["config/logo.png"]  # accepted on upload
+    bucket.put("incoming/ventes-2.csv", sales_csv(["C001;04/11/2026;Audit;1;h;95;20;BC-2;;"]))
+    runtime.run_until_idle()
+    with_logo = next(s for s in InvoiceRepository(resources).all() if s.invoice.draft.order_ref == "BC-2")
+    assert images(with_logo) == images(plain) + 1
+    (sent,) = mailbox.about(with_logo.invoice.invoice_id)
+    inline = [p for p in sent.walk() if p.get_content_type() == "image/png" and p["Content-ID"]]
+    assert len(inline) == 1
+    assert f"cid:{inline[0]['Content-ID'][1:-1]}" in sent.get_body(("html",)).get_content()

@@ -8,8 +8,9 @@
 Each upload is checked when it arrives (``services.configuration``): a file that would not
 work is moved to ``rejected/config/`` with a report, and what was in force stays. The readers
 here check again (a file may predate a check, or be put by hand), keep what works and say what
-they left out; they cache for ``max_age`` seconds so a warm function reads the bucket at most
-that often.
+they left out. A warm function keeps what it read and looks at the bucket's listing of
+``config/`` (one LIST request) before using it: a file dropped, replaced or removed is in force
+for the next document, never a stale copy.
 """
 
 from __future__ import annotations
@@ -29,23 +30,36 @@ MAX_LOGO_BYTES = 512 * 1024
 
 
 class BusinessConfig:
+    """``max_age``: seconds during which what was read is used without looking at the listing
+    again (generate, which reads the policy and the logo for every document of a file of up to
+    500, looks once a minute; the emailing functions look every time)."""
+
     def __init__(
-        self, documents: DocumentStore, *, max_age: float = 300, clock: Callable[[], float] = time.monotonic
+        self, documents: DocumentStore, *, max_age: float = 0, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self.documents = documents
         self.max_age = max_age
         self._clock = clock
-        self._cache: dict[str, tuple[float, Any]] = {}
+        self._cache: dict[str, tuple[tuple[tuple[str, str], ...], float, Any]] = {}
         #: What the last reads left out, and why (for the logs).
         self.problems: dict[str, list[str]] = {}
 
-    def _cached(self, name: str, load: Callable[[], Any]) -> Any:
+    def forget(self) -> None:
+        """Read the bucket again next time."""
+        self._cache.clear()
+
+    def _cached(self, name: str, prefix: str, load: Callable[[], Any]) -> Any:
+        """``load()``'s value, read again only when an object under ``prefix`` changed."""
         now = self._clock()
         hit = self._cache.get(name)
-        if hit is not None and now - hit[0] < self.max_age:
-            return hit[1]
+        if hit is not None and self.max_age and now - hit[1] < self.max_age:
+            return hit[2]
+        seen = tuple(sorted(self.documents.etags(prefix).items()))
+        if hit is not None and hit[0] == seen:
+            self._cache[name] = (seen, now, hit[2])
+            return hit[2]
         value = load()
-        self._cache[name] = (now, value)
+        self._cache[name] = (seen, now, value)
         return value
 
     def template_overrides(self) -> dict[str, str]:
@@ -60,7 +74,7 @@ class BusinessConfig:
                     overrides[key[len(TEMPLATES_PREFIX) :]] = stored.data.decode("utf-8", errors="replace")
             return overrides
 
-        return self._cached("templates", load)
+        return self._cached("templates", TEMPLATES_PREFIX, load)
 
     def logo(self) -> bytes | None:
         """The business's logo (PNG or JPEG), or None."""
@@ -77,7 +91,7 @@ class BusinessConfig:
                 return stored.data
             return None
 
-        return self._cached("logo", load)
+        return self._cached("logo", "config/logo.", load)
 
     def policy(self) -> Any:
         """The business's dunning policy from the bucket, or None (the stack's is in force)."""
@@ -93,7 +107,7 @@ class BusinessConfig:
                 self.problems[POLICY_KEY] = [str(exc)]
                 return None
 
-        return self._cached("policy", load)
+        return self._cached("policy", POLICY_KEY, load)
 
 
 def logo_problem(data: bytes) -> str | None:

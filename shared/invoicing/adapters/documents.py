@@ -139,6 +139,15 @@ class DocumentStore:
                     return version.get("VersionId")
         return None
 
+    def etags(self, prefix: str) -> dict[str, str]:
+        """Every object under ``prefix`` with its ETag (what changed since the last look)."""
+        found = {}
+        paginator = self._s3.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+            for item in page.get("Contents", ()):
+                found[item["Key"]] = item["ETag"].strip('"')
+        return found
+
     def keys(self, prefix: str) -> Iterator[str]:
         paginator = self._s3.get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):

@@ -9,7 +9,8 @@
 A file that would not work is moved to ``rejected/config/…`` with a report beside it under
 ``reports/config/``, and the operator alerted: what was in force before stays in force (the
 readers in ``adapters.business_config`` check again, so a file put by other means cannot break
-the emails either). A file that passes stays where it is and takes effect within five minutes
+the emails either). A file that passes stays where it is and is in force for the next email, and
+for the documents issued from the next minute on
 (the readers' cache).
 """
 

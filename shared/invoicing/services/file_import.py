@@ -103,7 +103,9 @@ class FileImport:
         if key.startswith(CONFIG_PREFIX):
             checked = self.config_uploads.check(key, obj.version_id)
             if checked.accepted:
-                return Outcome(key, "config", "accepted: in force within five minutes")
+                if self.issuer.config is not None:
+                    self.issuer.config.forget()  # in force here at once, elsewhere within a minute
+                return Outcome(key, "config", "accepted: in force for the next documents")
             return Outcome(key, "rejected", "; ".join(checked.problems), report_key=checked.report_key)
         if not keys.is_incoming(key):
             # The notification only covers incoming/; anything else is a forged or stray event.

@@ -93,16 +93,18 @@ class Issuer:
     def from_settings(cls, settings: GenerateSettings) -> Issuer:
         business = settings.business
         documents = DocumentStore(settings.resources.documents_bucket)
+        config = BusinessConfig(documents, max_age=60)
         return cls(
             business=business,
             invoices=InvoiceRepository(settings.resources),
             documents=documents,
             send_queue=SendQueue(settings.send_queue_url),
-            render=lambda invoice: render(invoice, business.facturx_profile),
+            # The business's logo (config/logo.png, checked on upload) is printed on its documents.
+            render=lambda invoice: render(invoice, business.facturx_profile, logo=config.logo()),
             today=lambda: today(business.time_zone),
             lock_documents=settings.lock_invoices,
             policy=settings.dunning_policy,
-            config=BusinessConfig(documents),
+            config=config,
         )
 
     def find(self, number: str) -> StoredInvoice | None:
