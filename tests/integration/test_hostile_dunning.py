@@ -308,12 +308,6 @@ def test_the_same_reply_delivered_twice_is_forwarded_once(
     assert len(forwards(mailbox, doc)) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a reply about an invoice that is paid (or credited, disputed, escalated) pauses "
-    "nothing, yet the forward tells the owner its reminders are 'suspendues jusqu'au <date>' and "
-    "'reprendront d'elles-mêmes': Replies.handle composes the same forward for 'not-chased'",
-)
 @pytest.mark.stack_parameters(**FLOW)
 def test_a_reply_to_a_paid_invoice_does_not_tell_the_owner_reminders_will_resume(
     runtime, bucket, resources, with_clients, mailbox
@@ -331,12 +325,6 @@ def test_a_reply_to_a_paid_invoice_does_not_tell_the_owner_reminders_will_resume
     assert "reprendront" not in text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: an automatic reply (RFC 3834 'Auto-Submitted: auto-replied', an out-of-office "
-    "notice) is taken for the customer's answer: every reminder's auto-reply pauses the chase 14 "
-    "days (parse_mail does not read Auto-Submitted; Replies.handle pauses any mail to the token)",
-)
 @pytest.mark.stack_parameters(**FLOW)
 def test_an_out_of_office_auto_reply_does_not_pause_the_reminders(
     runtime, bucket, resources, with_clients, mailbox
@@ -511,14 +499,6 @@ def test_pilot_mode_and_a_client_without_email_waits_for_an_address(
     assert r.status is Status.TO_SEND or r.delivery.state is Delivery.SENT
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the clients import (identifiers.email) accepts an address with a zero-width space "
-    "or a non-ASCII local part; the invoices are numbered and stored, then every email fails "
-    "(delivery_failed, 'recipient: not an email address' / SES cannot send to a non-ASCII address) "
-    "and reminders fail daily; DESIGN wants a refusal naming row and field before anything is "
-    "numbered",
-)
 @pytest.mark.parametrize("address", ["compta\u200b@atelier.example", "élodie.martin@atelier.example"])
 @pytest.mark.stack_parameters(**FLOW)
 def test_a_clients_file_with_an_unsendable_address_is_refused_with_a_report(
@@ -532,12 +512,6 @@ def test_a_clients_file_with_an_unsendable_address_is_refused_with_a_report(
     assert "email" in report
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a template override that renders over 10 MB ({{ 'x' * 11000000 }}) passes the "
-    "upload check (check_override bounds the source, not the output); every invoice email is then "
-    "refused by Mailer (over SES's 10 MB) and marked delivery_failed with 'Corrigez l'adresse'",
-)
 @pytest.mark.stack_parameters(**FLOW)
 def test_a_template_that_renders_megabytes_is_refused_on_upload(
     runtime, bucket, resources, with_clients, mailbox

@@ -30,6 +30,11 @@ booleans, lists and dicts, every amount and date already formatted for the reade
 (``invoicing.documents.format``), every legal mention worded by ``invoicing.documents.mentions``.
 Templates render in jinja2's sandbox (an override is text someone uploaded), with ``StrictUndefined``
 (a misspelt variable is an error, never an empty string), and the HTML parts with autoescape on.
+Every render has a budget (``_render``): at most ``MAX_RENDER_CHARS`` characters written (an email
+part is a page, not a book) and ``MAX_RENDER_SECONDS`` (timed with SIGALRM in the main thread, where
+Lambda handlers run; elsewhere only between the pieces written), a ``*`` or ``**`` building a huge
+text or number refused before it is computed, else ``RenderBudgetExceeded`` (a ``ValueError``);
+``check_override`` refuses an override that goes over it.
 
 Headers are built by the stdlib ``email`` package (``email.policy.SMTP``): display names and the
 subject are folded to one line (a line break in a spreadsheet cell becomes a space, so a name can
@@ -44,8 +49,12 @@ import email
 import email.charset
 import email.policy
 import re
+import signal
+import threading
+import time
 import traceback
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -57,7 +66,16 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from jinja2 import ChoiceLoader, DictLoader, FileSystemLoader, StrictUndefined, TemplateError, meta, nodes
+from jinja2 import (
+    ChoiceLoader,
+    DictLoader,
+    FileSystemLoader,
+    StrictUndefined,
+    Template,
+    TemplateError,
+    meta,
+    nodes,
+)
 from jinja2 import TemplateSyntaxError as _TemplateSyntaxError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import escape
@@ -99,6 +117,16 @@ TEMPLATE_NAMES: tuple[str, ...] = (
 )
 #: Largest override accepted (characters): a template is a page of wording, not a payload.
 MAX_OVERRIDE_CHARS = 100_000
+#: Most characters one render (one part of an email) may write: an email part is a page, not a
+#: book (SES takes 10 MB a message, attachments included).
+MAX_RENDER_CHARS = 1_000_000
+#: Longest one render may take (seconds), where it can be timed: in the main thread (see ``_alarm``).
+MAX_RENDER_SECONDS = 2.0
+#: Longest ``check_override`` spends rendering one override's samples, all of them (seconds).
+MAX_CHECK_SECONDS = 5.0
+#: Largest number a template may compute (bits, about 4,900 digits; Python prints no more than 4,300):
+#: a larger power or product is refused before it is computed, which no timer could interrupt.
+MAX_NUMBER_BITS = 16_384
 #: The variables of the invoice and credit-note templates and of the layout (see
 #: templates/email/README.md); the reminders have these and ``REMINDER_VARIABLES``.
 CONTEXT_VARIABLES = frozenset(
@@ -208,9 +236,130 @@ class EscalationItem:
 # --- templates -------------------------------------------------------------------------------------
 
 
-def _environment(overrides: Mapping[str, str]) -> ImmutableSandboxedEnvironment:
+class RenderBudgetExceeded(ValueError):
+    """A render went over its budget: more than ``MAX_RENDER_CHARS`` characters written, more than
+    its time, or a number or text too large computed. ``template``: the template rendered;
+    ``reason``: what it did ("renders more than 1,000,000 characters")."""
+
+    def __init__(self, template: str | None, reason: str) -> None:
+        super().__init__(f"{template or 'the template'} {reason}")
+        self.template = template
+        self.reason = reason
+
+
+class _OutOfTime(BaseException):
+    """Raised by SIGALRM in the middle of a render (``_alarm``). Not an ``Exception``: nothing the
+    template calls (a filter catching ``Exception``, jinja2's own error handling) may swallow it."""
+
+
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """jinja2's sandbox (no unsafe attribute, no changing a list or dict, ``range`` of at most
+    ``MAX_RANGE`` items, kept as is) that also refuses, before computing it, a ``*`` or ``**`` whose
+    result would be a text or list longer than ``MAX_RENDER_CHARS`` or a number of more than
+    ``MAX_NUMBER_BITS`` bits: ``{{ "x" * 10**10 }}`` would take gigabytes, ``{{ 3**10000000000 }}``
+    hours of arithmetic no timer interrupts. (Intercepted operators are not folded at compile time
+    either.)"""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        _check_operation(operator, left, right)
+        return super().call_binop(context, operator, left, right)
+
+
+def _check_operation(operator: str, left: Any, right: Any) -> None:
+    def whole(value: Any) -> bool:
+        return isinstance(value, int)
+
+    if operator == "**" and whole(left) and whole(right) and right > 0 and abs(left) > 1:
+        if (abs(left).bit_length() - 1) * right > MAX_NUMBER_BITS:
+            raise RenderBudgetExceeded(None, f"computes a number of more than {MAX_NUMBER_BITS:,} bits")
+    elif operator == "*":
+        if whole(left) and whole(right):
+            if abs(left).bit_length() + abs(right).bit_length() > MAX_NUMBER_BITS + 1:
+                raise RenderBudgetExceeded(None, f"computes a number of more than {MAX_NUMBER_BITS:,} bits")
+            return
+        for sequence, times in ((left, right), (right, left)):
+            if (
+                isinstance(sequence, str | list | tuple)
+                and whole(times)
+                and len(sequence) * times > MAX_RENDER_CHARS
+            ):
+                raise RenderBudgetExceeded(
+                    None, f"builds a text or list of more than {MAX_RENDER_CHARS:,} characters or items"
+                )
+
+
+@contextmanager
+def _alarm(seconds: float) -> Iterator[bool]:
+    """Raise ``_OutOfTime`` in the code run in the ``with`` block after ``seconds`` (yields True),
+    with SIGALRM and ``ITIMER_REAL``: only possible in the main thread (where Lambda handlers and the
+    command line run); elsewhere, or where a handler installed outside Python holds SIGALRM, nothing
+    is timed (yields False). The previous handler is put back, and a timer that was running is
+    re-armed with what was left of it (an alarm due during the block goes off when it ends)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield False
+        return
+    previous = signal.getsignal(signal.SIGALRM)
+    if previous is None:
+        yield False
+        return
+    armed = True
+
+    def on_alarm(signum: int, frame: object) -> None:
+        if armed:
+            raise _OutOfTime
+
+    started = time.monotonic()
+    signal.signal(signal.SIGALRM, on_alarm)
+    old_delay, old_interval = signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield True
+    finally:
+        armed = False
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        if old_delay > 0:
+            left = max(old_delay - (time.monotonic() - started), 1e-6)
+            signal.setitimer(signal.ITIMER_REAL, left, old_interval)
+
+
+def _render(template: Template, context: Mapping[str, Any], *, seconds: float | None = None) -> str:
+    """``template`` rendered within its budget, else ``RenderBudgetExceeded``: it is generated piece
+    by piece and stopped once it has written more than ``MAX_RENDER_CHARS`` characters, or taken
+    more than ``seconds`` (by default ``MAX_RENDER_SECONDS``): SIGALRM in the main thread, which
+    also stops loops that write nothing; elsewhere the clock is read between pieces only."""
+    if seconds is None:
+        seconds = MAX_RENDER_SECONDS
+    pieces: list[str] = []
+    size = 0
+    stream = template.generate(context)
+    try:
+        with _alarm(seconds):
+            deadline = time.monotonic() + seconds
+            for piece in stream:
+                size += len(piece)
+                if size > MAX_RENDER_CHARS:
+                    raise RenderBudgetExceeded(
+                        template.name, f"renders more than {MAX_RENDER_CHARS:,} characters"
+                    )
+                if time.monotonic() > deadline:
+                    raise _OutOfTime
+                pieces.append(piece)
+    except _OutOfTime:
+        raise RenderBudgetExceeded(template.name, f"takes more than {seconds:g} s to render") from None
+    except RenderBudgetExceeded as exc:
+        if exc.template is None:  # from _check_operation, which does not know the template
+            exc = RenderBudgetExceeded(template.name, exc.reason).with_traceback(exc.__traceback__)
+        raise exc from None
+    finally:
+        stream.close()
+    return "".join(pieces)
+
+
+def _environment(overrides: Mapping[str, str]) -> _Sandbox:
     loader = ChoiceLoader([DictLoader(dict(overrides)), FileSystemLoader(TEMPLATE_DIR)])
-    return ImmutableSandboxedEnvironment(
+    env = _Sandbox(
         loader=loader,
         undefined=StrictUndefined,
         # Autoescape by name: the HTML parts (and the layout) escape every value; text and subject do not.
@@ -220,6 +369,9 @@ def _environment(overrides: Mapping[str, str]) -> ImmutableSandboxedEnvironment:
         keep_trailing_newline=True,
         auto_reload=False,
     )
+    # Lorem ipsum of any length (``lipsum(10**8)``) is no wording an email needs.
+    del env.globals["lipsum"]
+    return env
 
 
 class EmailTemplates:
@@ -245,7 +397,14 @@ class EmailTemplates:
         return cls({n: t for n, t in overrides.items() if n not in problems}), problems
 
     def render(self, name: str, context: Mapping[str, Any]) -> str:
-        return self._env.get_template(name).render(context)
+        """The template ``name`` rendered for ``context``, within the budget of a render
+        (``MAX_RENDER_CHARS``, ``MAX_RENDER_SECONDS``): else ``RenderBudgetExceeded``."""
+        try:
+            return _render(self._env.get_template(name), context)
+        except RenderBudgetExceeded:
+            # Cut short by the alarm, the environment's template cache may be half updated.
+            self._env = _environment(self.overrides)
+            raise
 
 
 @cache
@@ -455,7 +614,7 @@ def compose_forwarded_reply(
     original: bytes,
     number: str,
     client_name: str,
-    paused_until: date,
+    paused_until: date | None,
     to: str,
     sender: str,
     locale: str = "fr",
@@ -463,7 +622,9 @@ def compose_forwarded_reply(
     templates: EmailTemplates | None = None,
 ) -> EmailMessage:
     """To the business owner (``to``): the customer answered a reminder of invoice ``number``; its
-    reminders are paused until ``paused_until``. The reply (``original``, raw MIME as SES received
+    reminders are paused until ``paused_until``, or, with ``None``, were not running (the invoice
+    paid, credited, disputed, its reminders finished or excluded: the reply paused nothing, and the
+    email says so, never that reminders will resume). The reply (``original``, raw MIME as SES received
     it) is attached as ``message/rfc822`` (re-encoded in 7 bits) or, when it cannot be read as a
     message, as it came: ``application/octet-stream`` named ``reply.eml``.
 
@@ -475,8 +636,10 @@ def compose_forwarded_reply(
         raise ValueError(f"locale must be one of {', '.join(LOCALES)}, not {locale!r}")
     if not isinstance(original, bytes | bytearray):
         raise TypeError("the original reply must be bytes (raw MIME)")
-    if isinstance(paused_until, datetime) or not isinstance(paused_until, date):
-        raise TypeError("paused_until must be a date")
+    if paused_until is not None and (
+        isinstance(paused_until, datetime) or not isinstance(paused_until, date)
+    ):
+        raise TypeError("paused_until must be a date or None")
     pilot = _pilot(pilot_for, to)
     reply = _readable_reply(bytes(original))
     context = {
@@ -484,7 +647,7 @@ def compose_forwarded_reply(
         "pilot": pilot,
         "number": _header_text(number, "invoice number"),
         "client_name": _header_text(client_name, "client name"),
-        "paused_until": _long_day(paused_until, locale),
+        "paused_until": None if paused_until is None else _long_day(paused_until, locale),
         "original_subject": reply.subject,
         "original_from": reply.sender,
         "original_date": reply.date,
@@ -1024,10 +1187,14 @@ def check_override(name: str, text: str, *, others: Mapping[str, str] | None = N
     ``template_variables(name)`` (each unknown one named with its line), and it is rendered for
     sample contexts in the template's language (with and without payment link, bank details and logo;
     a partly paid invoice; a reminder with and without penalties, with no recovery fee; pilot mode;
-    an escalation of one or two invoices; a forwarded reply that could or could not be read; for the
+    an escalation of one or two invoices; a forwarded reply that could or could not be read, with
+    the reminders paused or not running; for the
     layout, every HTML part that extends it), with ``others`` (the business's other overrides) in
-    force, so an error on any path it takes is reported. Problems are in English, for the upload
-    report.
+    force, so an error on any path it takes is reported. Each render has a budget: an override
+    that writes more than ``MAX_RENDER_CHARS`` characters, takes more than ``MAX_RENDER_SECONDS``
+    (``MAX_CHECK_SECONDS`` for all its samples; timed in the main thread only, see ``_alarm``) or
+    computes a huge number or text is refused, and the check stops there. Problems are in English,
+    for the upload report.
     """
     if name not in TEMPLATE_NAMES:
         return [f"{name}: not an email template (expected one of {', '.join(TEMPLATE_NAMES)})"]
@@ -1054,9 +1221,19 @@ def check_override(name: str, text: str, *, others: Mapping[str, str] | None = N
         return problems
 
     seen: set[str] = set()
+    started = time.monotonic()
     for template, context in _samples(name):
+        left = MAX_CHECK_SECONDS - (time.monotonic() - started)
+        seconds = max(min(MAX_RENDER_SECONDS, left), 0.01)
         try:
-            output = env.get_template(template).render(context)
+            output = _render(env.get_template(template), context, seconds=seconds)
+        except RenderBudgetExceeded as exc:
+            reason = exc.reason
+            if seconds < MAX_RENDER_SECONDS and reason.startswith("takes more than"):
+                reason = f"takes more than {MAX_CHECK_SECONDS:g} s to render its sample emails"
+            rendering = f" (rendering {template})" if template != name else ""
+            # Stop there: the other samples would cost as much.
+            return [*problems, f"{name}{_error_line(exc, name)}: {reason}{rendering}"]
         except TemplateError as exc:
             problem = f"{name}{_error_line(exc, name)}: {type(exc).__name__}: {exc.message or exc}"
         except Exception as exc:  # an override may divide by zero or add text to a number
@@ -1168,6 +1345,16 @@ def _sample_contexts(kind: str, locale: str) -> Iterator[dict[str, Any]]:
             "original_from": None,
             "original_date": None,
             "original_attached": False,
+        }
+        # A reply about an invoice whose reminders were not running (paid, credited, disputed).
+        yield {
+            **common,
+            "pilot": None,
+            "paused_until": None,
+            "original_subject": f"RE: {invoice.number}",
+            "original_from": f"Service comptable <{invoice.buyer.email}>",
+            "original_date": "Tue, 12 Jan 2027 10:14:03 +0100",
+            "original_attached": True,
         }
 
 

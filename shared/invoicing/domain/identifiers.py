@@ -16,7 +16,17 @@ from stdnum.exceptions import ValidationError
 from stdnum.fr import siren as fr_siren
 from stdnum.fr import siret as fr_siret
 
-_EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[A-Za-z]{2,}$")
+from invoicing.domain.text import forbidden_characters, quoted
+
+#: The part before the @ that SES sends to: an RFC 5322 dot-atom of ASCII characters (no quoted
+#: local part, no leading, trailing or doubled dot).
+_LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*", re.ASCII)
+#: One label of a domain once written in ASCII (punycode for an internationalised one).
+_DOMAIN_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?", re.ASCII)
+#: The last label: letters (``fr``, ``example``) or an internationalised one (``xn--p1ai``).
+_TOP_LEVEL = re.compile(r"[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59}", re.ASCII)
+#: Longest address SMTP carries (RFC 5321: a path of 256 characters, brackets included).
+_EMAIL_LIMIT = 254
 
 
 def siren(text: str) -> str:
@@ -70,9 +80,60 @@ def bic(text: str) -> str:
 
 
 def email(text: str) -> str:
+    """One address the emails can be sent to (through SES), white space around it removed.
+
+    Refused, before anything is numbered, with a ``ValueError`` that says why (the clients file
+    import turns it into a ``bad_email`` problem naming row, column and value): what is not one
+    ``local@domain`` address (several addresses, a display name, angle brackets); an invisible,
+    control, format or unassigned character anywhere (``compta\\u200b@…``: it cannot be seen in
+    the spreadsheet, and the address would reach no one); a non-ASCII character before the ``@``
+    (``élodie@…``: SES does not send SMTPUTF8); a local part that is not a dot-atom (quotes,
+    doubled dots); a domain that is no host name. An internationalised domain (``@société.fr``)
+    is accepted, as written: it is sent to in punycode.
+    """
     cleaned = text.strip()
-    if not _EMAIL.match(cleaned):
-        raise ValueError(f"invalid email address {text!r}")
+    shown = f"'{quoted(cleaned)}'"  # invisible characters made visible, cut to a bounded length
+    hidden = forbidden_characters(cleaned) or tuple(
+        f"U+{ord(c):04X}" for c in dict.fromkeys(cleaned) if not c.isprintable() and not c.isspace()
+    )
+    if hidden:
+        raise ValueError(
+            f"invalid email address {shown}: it carries invisible, control, format or unassigned characters "
+            f"({', '.join(hidden)})"
+        )
+    local, at, domain = cleaned.rpartition("@")
+    if not at or not local or not domain or "@" in local:
+        raise ValueError(f"invalid email address {shown}: one address, written name@domain, is expected")
+    if any(c.isspace() or c in ",;<>" for c in cleaned):
+        raise ValueError(
+            f"invalid email address {shown}: one address only, without spaces, commas, semicolons or <>"
+        )
+    if len(cleaned) > _EMAIL_LIMIT:
+        raise ValueError(f"invalid email address {shown}: longer than {_EMAIL_LIMIT} characters")
+    if not local.isascii():
+        accented = "".join(dict.fromkeys(c for c in local if not c.isascii()))
+        raise ValueError(
+            f"invalid email address {shown}: the part before the @ has non-ASCII characters "
+            f"({accented}), and emails cannot be sent to such an address (SES does not support SMTPUTF8)"
+        )
+    if not _LOCAL_PART.fullmatch(local) or len(local) > 64:
+        raise ValueError(
+            f"invalid email address {shown}: the part before the @ may hold letters, digits, single "
+            "dots and !#$%&'*+/=?^_`{|}~- only, at most 64 of them"
+        )
+    try:
+        ascii_domain = domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise ValueError(
+            f"invalid email address {shown}: the domain {domain!r} is not a valid name"
+        ) from None
+    labels = ascii_domain.split(".")
+    if (
+        len(labels) < 2
+        or not all(_DOMAIN_LABEL.fullmatch(label) for label in labels)
+        or not _TOP_LEVEL.fullmatch(labels[-1])
+    ):
+        raise ValueError(f"invalid email address {shown}: the domain {domain!r} is not a valid name")
     return cleaned
 
 

@@ -7,7 +7,10 @@ import dataclasses
 import email
 import email.policy
 import re
-from datetime import date, timedelta
+import signal
+import threading
+import time
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from email.message import EmailMessage
 
@@ -15,11 +18,13 @@ import pytest
 from documents_helpers import COMPANY, ENGLISH, PERSON, line, make_invoice
 from fpdf import FPDF
 
+from invoicing.documents import emails
 from invoicing.documents import format as fmt
 from invoicing.documents.emails import (
     CONTEXT_VARIABLES,
     ESCALATION_VARIABLES,
     FINAL_NOTICE_DAYS,
+    MAX_RENDER_CHARS,
     PILOT_BANNER,
     REMINDER_VARIABLES,
     REPLY_FORWARD_VARIABLES,
@@ -28,6 +33,7 @@ from invoicing.documents.emails import (
     TONES,
     EmailTemplates,
     EscalationItem,
+    RenderBudgetExceeded,
     check_override,
     compose_escalation_email,
     compose_forwarded_reply,
@@ -664,12 +670,12 @@ INJECTING = (
 
 def forward(original: bytes, **kwargs) -> EmailMessage:
     kwargs.setdefault("to", OWNER)
+    kwargs.setdefault("paused_until", date(2027, 1, 26))
     return parse(
         compose_forwarded_reply(
             original=original,
             number="FA2026-00042",
             client_name="Société Dauphinoise de Transports",
-            paused_until=date(2027, 1, 26),
             sender=SENDER,
             **kwargs,
         )
@@ -747,6 +753,52 @@ def test_an_unreadable_reply_is_attached_as_it_came(original: bytes) -> None:
     assert attachment.get_filename() == "reply.eml"
     assert attachment.get_content() == original
     assert "joint tel quel (reply.eml)" in msg.get_body(("plain",)).get_content()
+
+
+@pytest.mark.parametrize(
+    ("locale", "subject", "said", "never"),
+    [
+        (
+            "fr",
+            "Réponse du client au sujet de la facture FA2026-00042 (Société Dauphinoise de Transports)",
+            "Les relances de la facture FA2026-00042 ne sont pas en cours",
+            ("suspendues", "reprendront", "invoicing resume", "None"),
+        ),
+        (
+            "en",
+            "Customer reply about invoice FA2026-00042 (Société Dauphinoise de Transports)",
+            "The reminders for invoice FA2026-00042 are not running",
+            ("paused until", "resume on their own", "invoicing resume", "None"),
+        ),
+    ],
+)
+def test_a_reply_when_no_reminder_was_running_says_so_and_never_that_they_resume(
+    locale: str, subject: str, said: str, never: tuple[str, ...]
+) -> None:
+    """A paid, credited or disputed invoice, or one whose reminders are over: the reply paused nothing."""
+    msg = forward(REPLY, locale=locale, paused_until=None)
+    assert msg["Subject"] == subject
+    text = msg.get_body(("plain",)).get_content()
+    assert said in text
+    assert "invoicing show FA2026-00042" in text
+    for words in never:
+        assert words not in text
+    (attachment,) = list(msg.iter_attachments())
+    assert attachment.get_content_type() == "message/rfc822"
+
+
+def test_paused_until_is_a_date_or_none() -> None:
+    for wrong in (datetime(2027, 1, 26, 9, tzinfo=UTC), "2027-01-26"):
+        with pytest.raises(TypeError, match="paused_until must be a date or None"):
+            forward(REPLY, paused_until=wrong)
+
+
+def test_an_override_of_the_forward_is_checked_with_and_without_a_pause() -> None:
+    # Assuming a pause fails on the sample where the reminders were not running.
+    (problem,) = check_override("reply_forward.fr.txt.j2", "Reprise le {{ paused_until.upper() }}.\n")
+    assert problem.startswith("reply_forward.fr.txt.j2, line 1:")
+    text = "{% if paused_until %}Reprise le {{ paused_until }}.{% else %}Rien de suspendu.{% endif %}\n"
+    assert check_override("reply_forward.fr.txt.j2", text) == []
 
 
 def test_forwarded_reply_refuses_hostile_names() -> None:
@@ -864,3 +916,161 @@ def test_preview_email_renders_a_reminder_and_an_escalation(tmp_path) -> None:
     assert msg["Subject"].startswith("Formal notice to sign: Ourthe Logistics SRL, 2 unpaid invoices")
     (attachment,) = list(msg.iter_attachments())
     assert attachment.get_content().startswith(b"%PDF-")
+
+
+# --- render budgets ----------------------------------------------------------------------------------
+
+#: Writes nothing, for 10^10 iterations (hours): only a timer stops it.
+SILENT_LOOP = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
+#: Writes 2,000,000 characters, a thousand at a time.
+WORDY = '{% for i in range(2000) %}{{ "x" * 1000 }}{% endfor %}'
+
+
+def test_an_override_writing_more_than_a_million_characters_is_refused_quickly() -> None:
+    started = time.monotonic()
+    assert check_override("invoice.fr.txt.j2", WORDY) == [
+        "invoice.fr.txt.j2: renders more than 1,000,000 characters"
+    ]
+    loop = "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}"
+    assert check_override("reminder_firm.en.html.j2", loop) == [
+        "reminder_firm.en.html.j2: renders more than 1,000,000 characters"
+    ]
+    assert time.monotonic() - started < 2
+    # A layout is rendered through the emails that extend it: the one rendered is named.
+    layout = "{% block content %}{% endblock %}" + WORDY
+    assert check_override("_layout.html.j2", layout) == [
+        "_layout.html.j2: renders more than 1,000,000 characters (rendering invoice.fr.html.j2)"
+    ]
+    # Just under the limit is a (long) page: accepted.
+    assert check_override("invoice.fr.txt.j2", '{{ "x" * 900000 }}') == []
+    assert MAX_RENDER_CHARS == 1_000_000
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ('{{ "x" * 11000000 }}', "builds a text or list of more than 1,000,000 characters or items"),
+        ('{{ 11000000 * "x" }}', "builds a text or list of more than 1,000,000 characters or items"),
+        ("{{ [1, 2] * 10**9 }}", "builds a text or list of more than 1,000,000 characters or items"),
+        ("{{ 2**100000 }}", "computes a number of more than 16,384 bits"),
+        ("{% set a = 10**4000 %}{{ a * a * a }}", "computes a number of more than 16,384 bits"),
+    ],
+)
+def test_a_huge_text_or_number_is_refused_before_it_is_computed(text: str, problem: str) -> None:
+    started = time.monotonic()
+    assert check_override("invoice.fr.txt.j2", text) == [f"invoice.fr.txt.j2, line 1: {problem}"]
+    assert time.monotonic() - started < 1
+
+
+def test_ordinary_arithmetic_still_renders() -> None:
+    text = "{{ number }} {{ 2**10 }} {{ 'ab' * 3 }} {{ 3 * 'c' }} {{ 10**20 * 7 }} {{ 1.5 ** 2 }}\n"
+    assert check_override("invoice.fr.txt.j2", text) == []
+    out = EmailTemplates({"invoice.fr.txt.j2": text}).render("invoice.fr.txt.j2", {"number": "F-1"})
+    assert out == "F-1 1024 ababab ccc 700000000000000000000 2.25\n"
+
+
+def test_the_sandbox_range_limit_and_lorem_ipsum() -> None:
+    (problem,) = check_override("invoice.fr.txt.j2", "{% for i in range(10**6) %}{% endfor %}")
+    assert "MAX_RANGE" in problem
+    assert check_override("invoice.fr.txt.j2", "{{ lipsum(10**8) }}") == [
+        "invoice.fr.txt.j2, line 1: unknown variable 'lipsum'"
+    ]
+
+
+def test_an_override_that_loops_without_writing_is_stopped_after_two_seconds() -> None:
+    started = time.monotonic()
+    assert check_override("invoice.fr.txt.j2", SILENT_LOOP) == [
+        "invoice.fr.txt.j2: takes more than 2 s to render"
+    ]
+    assert time.monotonic() - started < 3
+
+
+def test_the_samples_of_one_override_have_a_budget_in_all(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each sample under its own budget, but all together over the check's: refused too."""
+    monkeypatch.setattr(emails, "MAX_RENDER_SECONDS", 1.0)
+    monkeypatch.setattr(emails, "MAX_CHECK_SECONDS", 0.5)
+    # About 0.4 s a render, four samples for an invoice text: each under 1 s, together over 0.5 s.
+    inner = _iterations_taking(0.4)
+    slow = "{% for i in range(100) %}{% for j in range(" + str(inner) + ") %}{% endfor %}{% endfor %}"
+    started = time.monotonic()
+    problems = check_override("invoice.fr.txt.j2", slow)
+    assert problems == ["invoice.fr.txt.j2: takes more than 0.5 s to render its sample emails"]
+    assert time.monotonic() - started < 1.5
+
+
+def _iterations_taking(seconds: float) -> int:
+    """Inner iterations of ``range(100)`` outer ones that take about ``seconds`` to render."""
+    template = EmailTemplates(
+        {"invoice.fr.txt.j2": "{% for i in range(100) %}{% for j in range(1000) %}{% endfor %}{% endfor %}"}
+    )
+    started = time.monotonic()
+    template.render("invoice.fr.txt.j2", {})
+    per_thousand = max(time.monotonic() - started, 1e-4)
+    return min(int(1000 * seconds / per_thousand), 100_000)
+
+
+def test_outside_the_main_thread_the_output_budget_and_the_clock_still_apply(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """SIGALRM is for the main thread only: elsewhere a render is stopped by what it writes, and by
+    the clock read between the pieces it writes."""
+    monkeypatch.setattr(emails, "MAX_RENDER_SECONDS", 0.3)
+    found: dict[str, object] = {}
+
+    def run() -> None:
+        found["handler"] = signal.getsignal(signal.SIGALRM)
+        found["wordy"] = check_override("invoice.fr.txt.j2", WORDY)
+        started = time.monotonic()
+        found["slow"] = check_override(
+            "invoice.fr.txt.j2",
+            "{% for i in range(100000) %}{% for j in range(1000) %}{% endfor %}.{% endfor %}",
+        )
+        found["seconds"] = time.monotonic() - started
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(30)
+    assert found["wordy"] == ["invoice.fr.txt.j2: renders more than 1,000,000 characters"]
+    assert found["slow"] == ["invoice.fr.txt.j2: takes more than 0.3 s to render"]
+    assert found["seconds"] < 1.5
+
+
+def test_the_previous_alarm_handler_and_timer_are_put_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(emails, "MAX_RENDER_SECONDS", 0.3)
+    fired: list[int] = []
+    previous = signal.signal(signal.SIGALRM, lambda signum, frame: fired.append(signum))
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 60)
+        assert check_override("invoice.fr.txt.j2", "{{ number }}") == []
+        (problem,) = check_override("invoice.fr.txt.j2", SILENT_LOOP)
+        assert "takes more than 0.3 s" in problem
+        delay, _ = signal.getitimer(signal.ITIMER_REAL)
+        assert 58 < delay < 60  # what was left of it
+        assert signal.getsignal(signal.SIGALRM) not in (signal.SIG_DFL, None)
+        # An alarm due during a render goes off once it ends, to the previous handler.
+        signal.setitimer(signal.ITIMER_REAL, 0.05)
+        check_override(
+            "invoice.fr.txt.j2",
+            "{% for i in range(100000) %}{% for j in range(50) %}{% endfor %}{% endfor %}",
+        )
+        time.sleep(0.01)
+        assert fired == [signal.SIGALRM]
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_rendering_an_email_has_the_same_budget(
+    french: Invoice, pdf: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(emails, "MAX_RENDER_SECONDS", 0.3)
+    templates = EmailTemplates({"reminder_gentle.fr.txt.j2": WORDY})
+    with pytest.raises(
+        RenderBudgetExceeded, match=r"reminder_gentle\.fr\.txt\.j2 renders more than 1,000,000"
+    ):
+        remind(french, "gentle", pdf, templates=templates, with_penalties=False)
+    # Still usable afterwards, and a ValueError like every other reason an email cannot be composed.
+    assert issubclass(RenderBudgetExceeded, ValueError)
+    with pytest.raises(ValueError, match=r"invoice\.fr\.txt\.j2 takes more than 0\.3 s to render"):
+        EmailTemplates({"invoice.fr.txt.j2": SILENT_LOOP}).render("invoice.fr.txt.j2", {})
+    assert remind(french, "gentle", pdf, with_penalties=False)["Subject"]

@@ -146,3 +146,60 @@ def test_email_valid(text: str, expected: str) -> None:
 def test_email_invalid(text: str) -> None:
     with pytest.raises(ValueError, match="invalid email"):
         ids.email(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "compta@société.example",  # an internationalised domain is sent to in punycode
+        "x@пример.рф",
+        "x@xn--e1afmkfd.xn--p1ai",
+        "o'brien+factures@mail.example",
+        "A.B-C_D@Sub.Example.COM",
+    ],
+)
+def test_email_accepts_what_ses_can_send_to_as_written(text: str) -> None:
+    assert ids.email(f" {text} ") == text
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("compta\u200b@atelier.example", r"invisible.*U\+200B"),
+        ("compta@ate\u200blier.example", r"invisible.*U\+200B"),
+        ("\u202ecompta@atelier.example", r"invisible.*U\+202E"),
+        ("compta\u00ad@atelier.example", r"invisible.*U\+00AD"),
+        ("compta\x07@atelier.example", r"invisible.*U\+0007"),
+        ("compta@ex\u0378.example", r"unassigned.*U\+0378"),
+        ("élodie.martin@atelier.example", r"non-ASCII characters \(é\).*SMTPUTF8"),
+        ("мария@пример.рф", "non-ASCII"),
+        ("a..b@atelier.example", "part before the @"),
+        (".a@atelier.example", "part before the @"),
+        ('"a"@atelier.example', "part before the @"),
+        ("a@b_c.example", "domain"),
+        ("a@-b.example", "domain"),
+        ("a@atelier.example.", "domain"),
+        ("a@" + "b" * 64 + ".example", "domain"),
+        ("a" * 65 + "@atelier.example", "part before the @"),
+        ("a@" + "b." * 130 + "fr", "longer than 254"),
+    ],
+)
+def test_email_refuses_an_address_that_cannot_be_sent_to_and_says_why(text: str, why: str) -> None:
+    with pytest.raises(ValueError, match=f"invalid email address .*: .*{why}"):
+        ids.email(text)
+
+
+def test_email_refusal_shows_the_invisible_character_and_stays_short() -> None:
+    with pytest.raises(ValueError, match="invalid email address") as caught:
+        ids.email("compta\u200b@atelier.example")
+    assert "compta\\u200b@atelier.example" in str(caught.value)
+    with pytest.raises(ValueError, match="invalid email address") as caught:
+        ids.email("\u200b" + "a" * 1_000_000 + "@atelier.example")
+    assert len(str(caught.value)) < 400
+
+
+def test_every_address_email_accepts_is_one_the_emails_can_be_sent_to() -> None:
+    from invoicing.documents.emails import _address
+
+    for text in ("compta@société.example", "o'brien+factures@mail.example", "x@пример.рф"):
+        assert _address(ids.email(text), "recipient").addr_spec.isascii()
