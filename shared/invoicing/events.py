@@ -144,6 +144,9 @@ class MailEvent:
     #: The document it was about: our ``invoice_id`` message tag, or our header.
     invoice_id: str | None
     timestamp: str
+    #: What the message was (our ``kind`` tag): invoice, credit-note, reminder, escalation,
+    #: reply-forward; None when unknown.
+    kind: str | None = None
 
     @property
     def permanent(self) -> bool:
@@ -168,7 +171,7 @@ def mail_events(event: dict[str, Any]) -> tuple[MailEvent, ...]:
         if not isinstance(message, dict):
             raise MessageError("an SES event is a JSON object")
         kind = message.get("eventType") or message.get("notificationType")
-        if not isinstance(kind, str):
+        if not isinstance(kind, str) or not kind:
             continue
         found.append(_mail_event(kind, message, str(sns.get("Timestamp") or "")))
     return tuple(found)
@@ -209,16 +212,22 @@ def _mail_event(kind: str, message: dict[str, Any], timestamp: str) -> MailEvent
         message_id=str(mail["messageId"]) if mail.get("messageId") else None,
         invoice_id=_invoice_id(mail),
         timestamp=str(detail.get("timestamp") or mail.get("timestamp") or timestamp),
+        kind=_tag(mail, "kind", "x-invoicing-kind"),
     )
 
 
 def _invoice_id(mail: dict[str, Any]) -> str | None:
+    return _tag(mail, "invoice_id", "x-invoicing-invoice-id")
+
+
+def _tag(mail: dict[str, Any], tag: str, header: str) -> str | None:
+    """Our message tag ``tag`` (event publishing carries them), else our header ``header``."""
     tags = mail.get("tags")
     if isinstance(tags, dict):
-        values = tags.get("invoice_id")
+        values = tags.get(tag)
         if isinstance(values, list) and values and isinstance(values[0], str):
             return values[0]
-    for header in mail.get("headers") or ():
-        if isinstance(header, dict) and str(header.get("name", "")).lower() == "x-invoicing-invoice-id":
-            return str(header.get("value", "")).strip() or None
+    for item in mail.get("headers") or ():
+        if isinstance(item, dict) and str(item.get("name", "")).lower() == header:
+            return str(item.get("value", "")).strip() or None
     return None

@@ -18,6 +18,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 
 class SettingsError(ValueError):
@@ -201,7 +202,7 @@ class RemindSettings:
             mail=MailSettings.from_env(env),
             send_queue_url=get(env, "SEND_QUEUE_URL"),
             late_penalty=get(env, "LATE_PENALTY", "ecb+10"),
-            reference_rates=env.get("REFERENCE_RATES", "").strip(),
+            reference_rates=_checked_rates(env.get("REFERENCE_RATES", "").strip()),
         )
 
 
@@ -231,6 +232,59 @@ class WebhookSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> WebhookSettings:
         return cls(webhook_secret_parameter=get(_env(env), "STRIPE_WEBHOOK_SECRET_PARAM"))
+
+
+#: Reference rates outside this range (yearly percent) are typing mistakes: the ECB main
+#: refinancing rate and the French legal interest rate have stayed within it since 1999.
+MAX_REFERENCE_RATE = 25
+
+
+def parse_reference_rates(text: str) -> Any:
+    """``REFERENCE_RATES`` (the ``ReferenceRates`` parameter): ``{"ecb": {"2026-H2": "2.15"},
+    "legal": {"2026-H2": "…"}}``, each rate a string of a yearly percentage from 0 to 25. Anything
+    else is a ``SettingsError`` naming the parameter and what is wrong."""
+    import json
+    from decimal import Decimal, InvalidOperation
+
+    from invoicing.domain.penalties import ReferenceRates
+
+    if not text:
+        return ReferenceRates()
+    where = "REFERENCE_RATES (stack parameter ReferenceRates)"
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise SettingsError(f"{where} is not JSON: {exc}") from None
+    if not isinstance(data, dict) or set(data) - {"ecb", "legal"}:
+        raise SettingsError(f'{where}: expected {{"ecb": {{"2026-H2": "2.15"}}, "legal": {{...}}}}')
+    for which, table in data.items():
+        if not isinstance(table, dict):
+            raise SettingsError(
+                f'{where}: "{which}" must map half-years to rates, like {{"2026-H2": "2.15"}}'
+            )
+        for half, rate in table.items():
+            if not isinstance(rate, str):
+                raise SettingsError(
+                    f'{where}: {which} {half}: write the rate as a string ("2.15"), not {rate!r}'
+                )
+            try:
+                value = Decimal(rate.strip().replace(",", "."))
+            except InvalidOperation:
+                raise SettingsError(f"{where}: {which} {half}: {rate!r} is not a rate") from None
+            if not value.is_finite() or not 0 <= value <= MAX_REFERENCE_RATE:
+                raise SettingsError(
+                    f"{where}: {which} {half}: {rate} % is not a plausible yearly rate "
+                    f"(0 to {MAX_REFERENCE_RATE})"
+                )
+    try:
+        return ReferenceRates.parse(data.get("ecb"), data.get("legal"))
+    except (ValueError, TypeError) as exc:
+        raise SettingsError(f"{where}: {exc}") from None
+
+
+def _checked_rates(text: str) -> str:
+    parse_reference_rates(text)
+    return text
 
 
 def _whole(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:

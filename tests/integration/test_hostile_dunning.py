@@ -5,8 +5,10 @@ A customer answers with a photo of a cheque, an out-of-office notice, a forged a
 delivers the same mail twice and reports bounces of emails that were not the customer's; the
 owner's clients file carries an address no SES will send to; a template loops or builds a
 megabyte string; two clients' references collide once made file-safe. Each test says what a
-careful user expects; the ones marked ``xfail(strict=True)`` are bugs found here, described in
-their reason (and fixed by removing the mark).
+careful user expects. The 14 bugs this review found (large replies dead-lettered, duplicate
+forwards, owner bounces stopping customer reminders, pilot mode without an address, unsendable
+addresses imported, unbounded template rendering, notice key collisions, reference rates not
+named or bounded, no dead-letter queue on the SNS path...) are fixed; these tests keep them so.
 """
 
 from __future__ import annotations
@@ -252,12 +254,6 @@ def test_spam_non_mail_and_a_reply_among_500_recipients(runtime, bucket, resourc
 # --- replies: bugs ----------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a reply over ~7.5 MB (a photo of a cheque) is forwarded whole; SES's 10 MB limit "
-    "makes Mailer.send raise MailRejected inside Replies.handle, uncaught: the ocr record fails, is "
-    "retried and dead-lettered; the owner never sees the reply and no report names it",
-)
 @pytest.mark.stack_parameters(**FLOW)
 def test_a_reply_with_a_large_attachment_still_reaches_the_owner(
     runtime, bucket, resources, with_clients, mailbox, operator_inbox
@@ -274,12 +270,6 @@ def test_a_reply_with_a_large_attachment_still_reaches_the_owner(
     assert ocr_failures(runtime) == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the same inbound mail delivered twice (SQS/S3 at least once) is forwarded to the "
-    "owner twice: Replies.handle always sends the forward, even when the pause changed nothing "
-    "(DESIGN invariant 3: no second email for the same event)",
-)
 @pytest.mark.stack_parameters(**FLOW)
 def test_the_same_reply_delivered_twice_is_forwarded_once(
     runtime, stack, bucket, resources, with_clients, mailbox
@@ -400,12 +390,6 @@ def test_odd_delivery_events_change_nothing_they_should_not(
     assert any("sans facture reconnue" in a["Message"] for a in alerts)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Sending.record ignores the 'kind' tag and who bounced: a bounce or complaint of an "
-    "email to the OWNER (escalation, forwarded reply) marks the customer's invoice delivery_failed, "
-    "stops its reminders and tells the operator to fix the customer's address in the clients file",
-)
 @pytest.mark.parametrize("kind", ["reply-forward", "escalation"])
 @pytest.mark.stack_parameters(**FLOW)
 def test_a_bounce_of_an_email_to_the_owner_does_not_stop_the_customers_reminders(
@@ -421,11 +405,6 @@ def test_a_bounce_of_an_email_to_the_owner_does_not_stop_the_customers_reminders
     assert not any("fichier clients" in a["Message"] for a in operator_inbox.messages())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: SNS delivers at least once; the same permanent bounce twice alerts the operator "
-    "twice (Sending.record publishes its alert even when the receivable was already failed)",
-)
 @pytest.mark.stack_parameters(**FLOW)
 def test_the_same_bounce_twice_alerts_once(runtime, bucket, resources, with_clients, operator_inbox):
     doc = issue(runtime, bucket, resources, ONE_SALE)["BC-1"]
@@ -478,14 +457,6 @@ def test_header_injection_in_a_client_name_a_zero_invoice_and_a_credit_note(
     assert "/pay/" not in credit.get_body(("plain",)).get_content()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: in pilot mode, a business client without an email address gets "
-    "Recipient(operator, pilot_for='(no address)'); compose_invoice_email refuses '(no address)' as "
-    "an address (ValueError) and Sending marks the invoice delivery_failed with 'pilot: the real "
-    "recipient's address: not an email address', instead of waiting (to_send) like outside pilot "
-    "mode; a clients file giving the address later does not release it",
-)
 @pytest.mark.stack_parameters(**PILOT)
 def test_pilot_mode_and_a_client_without_email_waits_for_an_address(
     runtime, bucket, resources, mailbox, operator_inbox
@@ -652,13 +623,6 @@ def test_two_invoices_of_one_client_escalate_in_one_notice(runtime, bucket, reso
     assert is_business_day(date.fromisoformat(result["day"]))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the notice key is built from the client reference with every character but "
-    "[A-Za-z0-9-_] replaced by '_' (Dunning._escalate), so clients 'C/030' and 'C_030' escalating "
-    "the same day write the same notices/<year>/mise-en-demeure-C_030-<day>.pdf: the second "
-    "overwrites the first, and the first client's alert points at the other client's notice",
-)
 @pytest.mark.stack_parameters(**FLOW)
 def test_two_clients_whose_references_differ_by_a_slash_get_their_own_notice(
     runtime, bucket, resources, mailbox
@@ -682,13 +646,6 @@ def test_two_clients_whose_references_differ_by_a_slash_get_their_own_notice(
     assert len(bucket.keys("notices/")) == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a malformed ReferenceRates parameter fails the remind function's cold start with "
-    "json's own message ('Expecting property name enclosed in double quotes…'), which names neither "
-    "REFERENCE_RATES nor ReferenceRates (parse_rates is called by Dunning.from_settings, not checked "
-    "by RemindSettings.from_env as a SettingsError)",
-)
 @pytest.mark.stack_parameters(ReferenceRates="{ecb: {2026-H2: 2.15}}")
 def test_a_malformed_reference_rates_parameter_fails_the_cold_start_by_name(runtime):
     with pytest.raises(ValueError, match=r"ReferenceRates|REFERENCE_RATES"):

@@ -2,7 +2,7 @@
 escape the sandbox, SES events of odd shapes, the reference rates parameter, sending slots,
 pilot mode, and the template's promise that no asynchronous failure is dropped silently.
 
-Tests marked ``xfail(strict=True)`` are bugs, described in their reason (see also
+Each test was a bug found by a hostile review, now fixed (see also
 ``tests/integration/test_hostile_dunning.py``)."""
 
 from __future__ import annotations
@@ -104,25 +104,11 @@ def test_delivery_events_of_odd_shapes():
     assert (event.invoice_id, event.permanent) == (None, False)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: events._mail_event reads kind[0] of the event type: an SES message whose "
-    "notificationType is the empty string raises IndexError (neither skipped like a non-SES "
-    "message nor refused with MessageError), failing the send function's SNS invocation",
-)
 def test_an_empty_notification_type_is_skipped_or_refused_cleanly():
     with contextlib.suppress(MessageError):
         assert mail_events(_sns(json.dumps({"notificationType": ""}))) == ()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: SendFunction receives SES delivery events from SNS (an asynchronous invocation) "
-    "with no DeadLetterQueue and no on-failure destination: an event whose processing fails "
-    "(DynamoDB throttled, a conflict, a malformed message) is retried twice by Lambda and then "
-    "dropped silently, so a permanent bounce or a complaint can be lost and the customer chased "
-    "at a dead address (DESIGN: every asynchronous path has a DLQ and an alarm)",
-)
 def test_every_function_invoked_by_sns_keeps_its_failed_events():
     template = load_template(ROOT / "template.yaml")
     resources = template["Resources"]
@@ -160,13 +146,6 @@ def test_reference_rates_that_are_well_formed_or_wrong_in_shape_named():
         parse_rates('{"ecb": {}, "bce": {}}')
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: parse_rates only names REFERENCE_RATES for a non-object or unknown keys; any other "
-    "malformed value fails the remind function's cold start with a bare JSONDecodeError, "
-    "AttributeError ('str' object has no attribute 'items'), TypeError (floats) or a half-year "
-    "ValueError that never says which parameter to fix",
-)
 @pytest.mark.parametrize(
     "text",
     [
@@ -181,12 +160,6 @@ def test_malformed_reference_rates_are_refused_by_name(text):
         parse_rates(text)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: reference rates are not bounded: '1e999999' is accepted and then every firm or "
-    "final reminder fails with decimal.Overflow in late_penalties (released and retried daily), and "
-    "a typo like '215' for 2.15 states 225 % a year of penalties to every late customer",
-)
 @pytest.mark.parametrize("rate", ["1e999999", "215"])
 def test_absurd_reference_rates_are_refused(rate):
     with pytest.raises(ValueError, match="REFERENCE_RATES"):

@@ -136,6 +136,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The VAT number does not match the SIREN.",
     ),
     "bad_email": ("Adresse e-mail invalide.", "Invalid email address."),
+    "email_invisible": (
+        "Adresse e-mail contenant un caractère invisible (souvent un copier-coller) : retapez-la.",
+        "Email address with an invisible character (often from a copy-paste): type it again.",
+    ),
+    "email_not_ascii": (
+        "Adresse e-mail avec des lettres accentuées avant le @ : aucun e-mail ne peut y être envoyé ; "
+        "demandez au client une adresse sans accents.",
+        "Email address with accented letters before the @: no email can be sent to it; ask the client "
+        "for one without.",
+    ),
     "bad_country": (
         "Code pays invalide : utilisez le code ISO à deux lettres (FR, BE, DE...).",
         "Invalid country code: use the two-letter ISO code (FR, BE, DE...).",

@@ -108,8 +108,16 @@ def _client(
     if not email_cell.blank:
         try:
             email = identifiers.email(email_cell.raw)
-        except ValueError:
-            found.append(email_cell.problem("bad_email"))
+        except ValueError as exc:
+            reason = str(exc)
+            code = (
+                "email_invisible"
+                if "invisible" in reason
+                else "email_not_ascii"
+                if "SMTPUTF8" in reason
+                else "bad_email"
+            )
+            found.append(email_cell.problem(code))
     elif not siren_cell.blank or not vat_cell.blank:
         pass  # a business: its SIREN is its electronic invoicing address
     else:

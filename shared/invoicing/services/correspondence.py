@@ -89,8 +89,10 @@ class Correspondence:
         client = self._clients[ref]
         address = (client.email if client is not None else None) or invoice.buyer.email
         s = self.settings
+        if not address:
+            return Recipient(None)  # waits for an address, pilot mode or not
         if s.pilot and invoice.buyer.ref.strip().upper() not in {c.upper() for c in s.pilot_clients}:
-            return Recipient(s.operator_email, pilot_for=address or "(no address)")
+            return Recipient(s.operator_email, pilot_for=address)
         return Recipient(address)
 
     def forget_clients(self) -> None:

@@ -19,7 +19,7 @@ never stops the others: the run carries on, reports every failure and alerts the
 
 from __future__ import annotations
 
-import json
+import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,6 +45,7 @@ from invoicing.events import SendRequest
 from invoicing.services.clock import today
 from invoicing.services.correspondence import Correspondence
 from invoicing.settings import MailSettings, RemindSettings
+from invoicing.settings import parse_reference_rates as parse_rates
 
 log = logging.getLogger(__name__)
 
@@ -317,7 +318,9 @@ class Dunning:
             locale=client.locale.value if hasattr(client.locale, "value") else str(client.locale),
             logo=self.mail.logo(),
         )
-        ref = "".join(c if c.isalnum() or c in "-_" else "_" for c in first.buyer.ref)
+        ref = "".join(c if c.isascii() and (c.isalnum() or c in "-_") else "_" for c in first.buyer.ref)
+        if ref != first.buyer.ref:  # C/030 and C_030 must not share a file
+            ref += "-" + hashlib.sha256(first.buyer.ref.encode()).hexdigest()[:6]
         notice_name = f"mise-en-demeure-{ref}-{day.isoformat()}.pdf"
         notice_key = f"notices/{day.year}/{notice_name}"
         self.mail.documents.put(
@@ -408,13 +411,3 @@ class Dunning:
             )
         if lines:
             self.alerts.publish(f"Relances du {report.day.isoformat()} : à vérifier", "\n".join(lines))
-
-
-def parse_rates(text: str) -> ReferenceRates:
-    """``REFERENCE_RATES``: ``{"ecb": {"2026-H2": "2.15"}, "legal": {"2026-H2": "3.16"}}``."""
-    if not text:
-        return ReferenceRates()
-    data = json.loads(text)
-    if not isinstance(data, dict) or set(data) - {"ecb", "legal"}:
-        raise ValueError('REFERENCE_RATES: expected {"ecb": {"2026-H2": "2.15"}, "legal": {...}}')
-    return ReferenceRates.parse(data.get("ecb"), data.get("legal"))

@@ -12,12 +12,17 @@ The token names the invoice: nothing the sender wrote is trusted. A token that d
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime
 from zoneinfo import ZoneInfo
 
 from invoicing.adapters.invoices import InvoiceRepository
+from invoicing.adapters.mailer import MailRejected
+from invoicing.adapters.marks import Marks
 from invoicing.adapters.messaging import Alerts
 from invoicing.documents.emails import compose_forwarded_reply
 from invoicing.domain.receivable import Receivable
@@ -26,10 +31,14 @@ from invoicing.ingest.mail import InboundMail, reply_token
 from invoicing.services.correspondence import Correspondence
 from invoicing.settings import MailSettings
 
+#: A reply larger than this is forwarded as its text and the list of its attachments (SES
+#: refuses messages over 10 MB, and base64 makes a forwarded attachment a third larger).
+FORWARD_WHOLE_BYTES = 6 * 1024 * 1024
+
 
 @dataclass(frozen=True, slots=True)
 class ReplyOutcome:
-    #: paused, already-paused, not-chased, invalid-token, unknown-invoice
+    #: paused, not-chased, auto-reply, already-forwarded, not-forwarded, invalid-token, unknown-invoice
     outcome: str
     number: str | None = None
     paused_until: date | None = None
@@ -44,16 +53,19 @@ class Replies:
         mail: Correspondence,
         settings: MailSettings,
         alerts: Alerts,
+        marks: Marks | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.invoices = invoices
         self.mail = mail
         self.settings = settings
         self.alerts = alerts
+        self.marks = marks
         self.now = now
 
-    def handle(self, mail: InboundMail, raw: bytes) -> ReplyOutcome | None:
-        """None when ``mail`` is not a reply to a reminder; else what was done."""
+    def handle(self, mail: InboundMail, raw: bytes, where: str | None = None) -> ReplyOutcome | None:
+        """None when ``mail`` is not a reply to a reminder; else what was done. ``where``: the
+        raw mail's place in the bucket, named to the owner when it is too large to forward."""
         token = reply_token(mail)
         if token is None:
             return None
@@ -83,6 +95,10 @@ class Replies:
         start = max(today, last + timedelta(days=1)) if last is not None else today
         until = start + timedelta(days=self.settings.reply_pause_days)
 
+        if mail.auto_submitted:
+            # An out-of-office or other automatic answer: nobody replied, the reminders go on.
+            return ReplyOutcome("auto-reply", invoice.number)
+
         def pause(r: Receivable) -> Receivable:
             if r.is_credit_note or not r.chaseable:
                 return r
@@ -91,15 +107,54 @@ class Replies:
             return r.pause(until, start)
 
         after = self.invoices.update(invoice_id, pause)
-        chased = after.receivable is not stored.receivable or after.receivable.dunning.paused_until == until
-        message = compose_forwarded_reply(
-            original=raw,
-            number=invoice.number,
-            client_name=invoice.buyer.name,
-            paused_until=after.receivable.dunning.paused_until or until,
-            to=self.settings.owner,
-            sender=self.settings.sender,
-        )
-        self.mail.send(message, invoice_id=invoice_id, kind="reply-forward", customer=False)
-        outcome = "paused" if chased else "not-chased"
-        return ReplyOutcome(outcome, invoice.number, after.receivable.dunning.paused_until)
+        r = after.receivable
+        paused_until = r.dunning.paused_until if r.chaseable and r.dunning.paused_until else None
+        outcome = ReplyOutcome("paused" if paused_until else "not-chased", invoice.number, paused_until)
+        # Forwarded once, whatever the deliveries of the same mail.
+        mark = "reply#" + hashlib.sha256(raw).hexdigest()[:32]
+        if self.marks is not None and not self.marks.claim(invoice_id, mark, self.now()):
+            return ReplyOutcome("already-forwarded", invoice.number, paused_until)
+        original = raw if len(raw) <= FORWARD_WHOLE_BYTES else _slim(mail, len(raw), where)
+        try:
+            message = compose_forwarded_reply(
+                original=original,
+                number=invoice.number,
+                client_name=invoice.buyer.name,
+                paused_until=paused_until,
+                to=self.settings.owner,
+                sender=self.settings.sender,
+            )
+            self.mail.send(message, invoice_id=invoice_id, kind="reply-forward", customer=False)
+        except MailRejected as exc:  # for good: tell the operator where the reply is
+            self.alerts.publish(
+                f"Reponse du client non transmise : {invoice.number}",
+                f"Le client de {invoice.number} ({invoice.buyer.name}) a répondu, mais la réponse n'a pas "
+                f"pu être transmise à {self.settings.owner} ({exc}). Elle est conservée : "
+                f"{where or 'inbox/mail/'}."
+                + (
+                    f" Les relances sont suspendues jusqu'au {paused_until:%d/%m/%Y}." if paused_until else ""
+                ),
+            )
+            return ReplyOutcome("not-forwarded", invoice.number, paused_until, detail=str(exc))
+        except Exception:
+            if self.marks is not None:
+                self.marks.release(invoice_id, mark)  # the retry forwards it
+            raise
+        return outcome
+
+
+def _slim(mail: InboundMail, size: int, where: str | None) -> bytes:
+    """A reply too large to forward whole (SES takes 10 MB): its text, and where the whole of it is."""
+    slim = EmailMessage()
+    if mail.sender:
+        slim["From"] = mail.sender
+    slim["Subject"] = mail.subject or "(sans objet)"
+    if mail.date is not None:
+        slim["Date"] = format_datetime(mail.date)
+    files = ", ".join(f"{a.filename} ({len(a.data) // 1024} Ko)" for a in mail.attachments) or "-"
+    slim.set_content(
+        f"{mail.text}\n\n--\n[Message de {size // (1024 * 1024)} Mo, trop lourd pour être transféré en "
+        "entier. "
+        f"Pièces jointes : {files}. Le message complet est conservé : {where or 'inbox/mail/'}]"
+    )
+    return slim.as_bytes()

@@ -36,6 +36,9 @@ from invoicing.events import UNDELIVERED, MailEvent, SendRequest
 from invoicing.services.correspondence import Correspondence
 from invoicing.settings import MailSettings, SendMode, SendSettings
 
+#: Emails to the customer, and emails to the business's own people.
+CUSTOMER_KINDS = frozenset({"invoice", "credit-note", "reminder"})
+OWNER_KINDS = frozenset({"escalation", "reply-forward"})
 #: A request this close before its slot is sent (the daily run fires at 09:00:00 or just after).
 SLOT_TOLERANCE = timedelta(minutes=5)
 
@@ -194,6 +197,18 @@ class Sending:
             )
             return "unknown-document"
         number = stored.invoice.number
+        customer_addresses = {m.to.lower() for m in stored.receivable.messages if m.kind in CUSTOMER_KINDS}
+        bounced = {a.lower() for a in event.recipients}
+        if event.kind in OWNER_KINDS or (bounced and customer_addresses and not bounced & customer_addresses):
+            # The owner's copy or a copy to the business bounced: the customer got theirs.
+            self.alerts.publish(
+                f"Email interne non distribue : {number}",
+                f"SES signale {reason} pour {addresses} (message {event.kind or 'copie'} de {number}). "
+                "C'est une adresse de l'entreprise, pas celle du client : vérifiez OwnerEmail / "
+                "BusinessEmail. "
+                "Les relances du client continuent.",
+            )
+            return "owner-address"
         if not event.permanent:
             self.alerts.publish(
                 f"Email en difficulte : {number}",
@@ -208,13 +223,18 @@ class Sending:
                 return r.delivery_failed(at, f"{reason}: {addresses}")
             return r
 
-        self.invoices.update(stored.invoice.invoice_id, fail)
+        after = self.invoices.update(stored.invoice.invoice_id, fail)
+        if after.receivable.version == stored.receivable.version:
+            return "already-failed"  # the same event delivered again: the operator knows already
+        advice = (
+            "Le client a signalé le message comme indésirable : contactez-le avant de renvoyer."
+            if event.event_type == "Complaint"
+            else f"Corrigez l'adresse dans le fichier clients, puis `invoicing resend {number}`."
+        )
         self.alerts.publish(
             f"Email non distribue : {number}",
             f"{number} ({stored.invoice.buyer.name}, client {stored.invoice.buyer.ref}) : SES signale "
-            f"{reason} "
-            f"pour {addresses}. Les relances de cette facture sont arrêtées. Corrigez l'adresse dans le "
-            f"fichier clients, puis `invoicing resend {number}`.",
+            f"{reason} pour {addresses}. Les relances de cette facture sont arrêtées. {advice}",
         )
         return "delivery-failed"
 

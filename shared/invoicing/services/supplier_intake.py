@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from invoicing.adapters.documents import DocumentStore
 from invoicing.adapters.invoices import InvoiceRepository
+from invoicing.adapters.marks import Marks
 from invoicing.adapters.messaging import Alerts
 from invoicing.events import S3Object
 from invoicing.services.replies import Replies, ReplyOutcome
@@ -49,6 +50,7 @@ class SupplierIntake:
                 mail=Correspondence.from_settings(settings.resources, settings.mail),
                 settings=settings.mail,
                 alerts=Alerts(settings.alerts_topic_arn),
+                marks=Marks(settings.resources.dunning_table) if settings.resources.dunning_table else None,
             )
         return cls(documents=documents, replies=replies)
 
@@ -64,7 +66,7 @@ class SupplierIntake:
             except UnreadableMail as exc:
                 return Received(obj.key, len(stored.data), unreadable=str(exc))
             if not mail.quarantined:
-                outcome = self.replies.handle(mail, stored.data)
+                outcome = self.replies.handle(mail, stored.data, f"s3://{self.documents.bucket}/{obj.key}")
                 if outcome is not None:
                     return Received(obj.key, len(stored.data), reply=outcome)
             return Received(obj.key, len(stored.data))

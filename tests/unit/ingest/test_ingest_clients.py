@@ -102,6 +102,8 @@ def test_french_postcode_that_lost_its_leading_zero_in_excel() -> None:
         ("tva", "FR54519372643", "vat_id_siren_mismatch"),
         ("email", "compta@", "bad_email"),
         ("email", "a@b.fr, c@d.fr", "bad_email"),
+        ("email", "compta\u200b@sdt.example", "email_invisible"),  # pasted with a zero-width space
+        ("email", "élodie.martin@sdt.example", "email_not_ascii"),  # SES cannot send to it
         ("conditions_paiement", "quand il veut", "bad_terms"),
         ("langue", "de", "bad_locale"),
         ("pays", "Atlantide", "bad_country"),
