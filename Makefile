@@ -70,7 +70,8 @@ demo: $(VENV)/.installed
 	$(BIN)/invoicing demo
 
 test: $(VENV)/.installed $(SAM_VENV)/.installed
-	SAM_CLI=$(SAM) $(BIN)/pytest
+	# One worker per CPU (pytest-xdist): each runs its own local AWS; a single file runs alone with plain pytest.
+	SAM_CLI=$(SAM) $(BIN)/pytest -n auto
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

@@ -264,3 +264,8 @@ def draft(client: Client, *lines: Line, **kwargs: Any) -> Draft:
         kwargs.pop("period_end", date(2026, 11, 30)),
         **kwargs,
     )
+
+
+class FacturXRuleWarning(UserWarning):
+    """A warning-level failed assert from the official Factur-X rules, surfaced in the test report
+    (defined here, in an importable module, so that pytest-xdist workers can send it back)."""

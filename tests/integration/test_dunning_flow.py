@@ -169,17 +169,26 @@ def _reply(bucket, runtime, reminder: EmailMessage, on: date) -> None:
 
 
 @pytest.mark.stack_parameters(**FLOW)
-def test_concurrent_and_retried_runs_send_each_step_once(runtime, bucket, resources, with_clients, mailbox):
+def test_concurrent_and_retried_runs_send_each_step_once(
+    runtime, stack, bucket, resources, with_clients, mailbox
+):
+    from invoicing.services.dunning import Dunning
+    from invoicing.settings import RemindSettings
+
     docs = issue(runtime, bucket, resources, [f"C001;03/11/2026;Audit;1;h;95;20;BC-{n};;" for n in range(6)])
     due = next(iter(docs.values())).invoice.due_date
     day = next_business_day(due + timedelta(days=7))
     before = len(mailbox.messages())
     results: list[dict] = []
+    # Three containers of the remind function at once, each with its own service (as Lambda
+    # would run them), built from the function's own environment.
+    settings = RemindSettings.from_env(stack.functions["RemindFunction"].environment)
+    containers = [Dunning.from_settings(settings) for _ in range(3)]
 
-    def run() -> None:
-        results.append(runtime.run_schedule("RemindFunction", at=at_local_time(day, clock_time(9))))
+    def run(dunning: Dunning) -> None:
+        results.append(dunning.run(day).as_dict())
 
-    threads = [threading.Thread(target=run) for _ in range(3)]
+    threads = [threading.Thread(target=run, args=(d,)) for d in containers]
     for t in threads:
         t.start()
     for t in threads:

@@ -85,6 +85,9 @@ def test_sam_build_ships_each_function_only_what_it_needs(tmp_path):
         [
             str(sam),
             "build",
+            # The webhook and, with it, the shared layer. Generate's build (the largest) is
+            # built and checked by test_function_dependencies; `make validate` builds them all.
+            "StripeWebhookFunction",
             "--template-file",
             str(TEMPLATE),
             "--build-dir",
@@ -105,10 +108,6 @@ def test_sam_build_ships_each_function_only_what_it_needs(tmp_path):
     assert "stripe_webhook_handler.py" in webhook
     shipped = sorted(p for p in DOCUMENT_PACKAGES if p in webhook)
     assert not shipped, f"the Stripe webhook carries {shipped}"
-
-    generate = packages_in(build_dir / "GenerateFunction")
-    assert "generate_handler.py" in generate
-    assert "fpdf" in generate, "GenerateFunction must ship fpdf2"
 
     # The layer is our code alone: third-party libraries belong to the functions.
     layer_dir = build_dir / "SharedLayer" / "python"

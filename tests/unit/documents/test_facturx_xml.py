@@ -25,6 +25,7 @@ from invoicing.documents.mentions import seller_legal_information
 from invoicing.domain.invoice import Invoice
 from invoicing.domain.money import ZERO
 from invoicing.domain.vat import VatCategory
+from tests.factories import FacturXRuleWarning
 
 #: Cases also checked under BASIC and EXTENDED: line allowances (which BASIC restricts), an intra-EU
 #: supply (deliver-to party), a credit note, an exempt seller without a VAT number, and an exempt
@@ -39,10 +40,6 @@ REPRESENTATIVE = (
 PROFILE_CASES = [(name, "en16931") for name in cases.CASES] + [
     (name, profile) for profile in ("basic", "extended") for name in REPRESENTATIVE
 ]
-
-
-class FacturXRuleWarning(UserWarning):
-    """A warning-level failed assert from the official rules, surfaced in the test report."""
 
 
 @pytest.fixture(scope="module", autouse=True)
