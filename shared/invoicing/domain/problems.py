@@ -244,6 +244,39 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "le fichier.",
         "Too many problems: only the first {limit} are listed. Fix them and upload the file again.",
     ),
+    # bank statements (invoicing.ingest.bank)
+    "not_a_statement": (
+        "Ce fichier n'est pas un relevé bancaire lisible (CAMT.053 ou CSV) : {detail}.",
+        "This file is not a readable bank statement (CAMT.053 or CSV): {detail}.",
+    ),
+    "bad_xml": ("XML illisible ({detail}).", "Unreadable XML ({detail})."),
+    "xml_doctype": (
+        "XML avec une déclaration DOCTYPE (entités) : refusé ; exportez le relevé tel que la banque "
+        "le fournit.",
+        "XML with a DOCTYPE declaration (entities): refused; export the statement as the bank provides it.",
+    ),
+    "no_statement": (
+        "Ce fichier CAMT.053 ne contient aucun relevé (élément Stmt).",
+        "This CAMT.053 file holds no statement (Stmt element).",
+    ),
+    "unknown_statement_layout": (
+        "Relevé CSV non reconnu : il faut une ligne d'en-tête avec une date, un libellé et un montant "
+        "(ou des colonnes débit et crédit) ; première ligne : {detail}.",
+        "Unrecognised CSV statement: it needs a header line with a date, a label and an amount (or "
+        "debit and credit columns); first line: {detail}.",
+    ),
+    "bad_currency": (
+        "Devise invalide : code ISO à trois lettres (EUR).",
+        "Invalid currency: three-letter ISO code (EUR).",
+    ),
+    "bad_credit_debit": (
+        "Sens de l'opération illisible : CRDT (crédit) ou DBIT (débit) attendu.",
+        "Unreadable direction: CRDT (credit) or DBIT (debit) expected.",
+    ),
+    "debit_and_credit": (
+        "La ligne a à la fois un débit et un crédit : une seule des deux colonnes doit être remplie.",
+        "The row has both a debit and a credit: only one of the two columns may be filled.",
+    ),
 }
 
 
