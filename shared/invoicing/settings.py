@@ -190,7 +190,7 @@ class RemindSettings:
     #: The seller's late-penalty mention (``LATE_PENALTY``) and the published reference rates
     #: (``REFERENCE_RATES``, JSON), for the penalties stated in reminders and formal notices.
     late_penalty: str = "ecb+10"
-    reference_rates: str = ""
+    reference_rates: Any = None  # ReferenceRates, parsed once at cold start (None: none given)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> RemindSettings:
@@ -202,7 +202,7 @@ class RemindSettings:
             mail=MailSettings.from_env(env),
             send_queue_url=get(env, "SEND_QUEUE_URL"),
             late_penalty=get(env, "LATE_PENALTY", "ecb+10"),
-            reference_rates=_checked_rates(env.get("REFERENCE_RATES", "").strip()),
+            reference_rates=parse_reference_rates(env.get("REFERENCE_RATES", "").strip()),
         )
 
 
@@ -280,11 +280,6 @@ def parse_reference_rates(text: str) -> Any:
         return ReferenceRates.parse(data.get("ecb"), data.get("legal"))
     except (ValueError, TypeError) as exc:
         raise SettingsError(f"{where}: {exc}") from None
-
-
-def _checked_rates(text: str) -> str:
-    parse_reference_rates(text)
-    return text
 
 
 def _whole(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:

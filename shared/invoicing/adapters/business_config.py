@@ -25,6 +25,8 @@ CONFIG_PREFIX = "config/"
 TEMPLATES_PREFIX = "config/templates/"
 LOGO_KEYS = ("config/logo.png", "config/logo.jpg", "config/logo.jpeg")
 POLICY_KEY = "config/dunning.json"
+#: A listing of config/ this recent is reused (the reads of one email come within milliseconds).
+LISTING_REUSE_SECONDS = 0.25
 #: Largest logo accepted: it travels in every email.
 MAX_LOGO_BYTES = 512 * 1024
 
@@ -41,12 +43,21 @@ class BusinessConfig:
         self.max_age = max_age
         self._clock = clock
         self._cache: dict[str, tuple[tuple[tuple[str, str], ...], float, Any]] = {}
+        self._seen: tuple[float, dict[str, str]] | None = None
         #: What the last reads left out, and why (for the logs).
         self.problems: dict[str, list[str]] = {}
 
     def forget(self) -> None:
         """Read the bucket again next time."""
         self._cache.clear()
+        self._seen = None
+
+    def _listing(self, now: float) -> dict[str, str]:
+        """``config/``'s keys and ETags: one LIST serves the reads of one email (the templates and
+        the logo, asked within milliseconds of each other)."""
+        if self._seen is None or now - self._seen[0] >= LISTING_REUSE_SECONDS:
+            self._seen = (now, self.documents.etags(CONFIG_PREFIX))
+        return self._seen[1]
 
     def _cached(self, name: str, prefix: str, load: Callable[[], Any]) -> Any:
         """``load()``'s value, read again only when an object under ``prefix`` changed."""
@@ -54,7 +65,7 @@ class BusinessConfig:
         hit = self._cache.get(name)
         if hit is not None and self.max_age and now - hit[1] < self.max_age:
             return hit[2]
-        seen = tuple(sorted(self.documents.etags(prefix).items()))
+        seen = tuple(sorted((k, e) for k, e in self._listing(now).items() if k.startswith(prefix)))
         if hit is not None and hit[0] == seen:
             self._cache[name] = (seen, now, hit[2])
             return hit[2]

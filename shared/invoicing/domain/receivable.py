@@ -37,7 +37,7 @@ the stored version is still the one read, so two concurrent runs cannot both app
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
@@ -660,7 +660,7 @@ class Receivable:
     def advance_dunning(self, today: date) -> tuple[Receivable, int]:
         """Claim and complete the step due today at once, without an email (tests, imports)."""
         claimed, step = self.claim_step(today)
-        done = claimed.complete_step(step, datetime.combine(today, datetime.min.time()), None)
+        done = claimed.complete_step(step, datetime.combine(today, time(), UTC), None)
         return replace(done, version=self.version + 1), step
 
 

@@ -34,6 +34,7 @@ from invoicing.documents import format as fmt
 from invoicing.documents.emails import EscalationItem, compose_escalation_email, compose_reminder_email
 from invoicing.domain.calendar import is_business_day
 from invoicing.domain.dunning_policy import ESCALATION, PENALTY_TONES
+from invoicing.domain.money import ZERO
 from invoicing.domain.penalties import (
     MissingReferenceRate,
     PenaltyStatement,
@@ -45,7 +46,7 @@ from invoicing.events import SendRequest
 from invoicing.services.clock import today
 from invoicing.services.correspondence import Correspondence
 from invoicing.settings import MailSettings, RemindSettings
-from invoicing.settings import parse_reference_rates as parse_rates
+from invoicing.settings import parse_reference_rates as parse_rates  # noqa: F401 - the one parser, re-exported
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +116,7 @@ class Dunning:
             alerts=Alerts(settings.alerts_topic_arn),
             send_queue=SendQueue(settings.send_queue_url),
             exclusions=ClientExclusions(resources.dunning_table) if resources.dunning_table else None,
-            rates=parse_rates(settings.reference_rates),
+            rates=settings.reference_rates or ReferenceRates(),
             today=lambda: today(settings.time_zone),
         )
 
@@ -346,7 +347,7 @@ class Dunning:
                 lambda x, step=step: x.complete_step(step, self.now(), message_id, owner, on=day),
                 current=stored,
             )
-        total_due = sum((s.receivable.due for s, _ in items), start=notice_items[0].due * 0)
+        total_due = sum((s.receivable.due for s, _ in items), ZERO)
         report.escalations.append(
             {
                 "client": first.buyer.ref,
