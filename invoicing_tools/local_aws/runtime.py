@@ -18,6 +18,7 @@ would keep it; otherwise it goes to this process's output.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import importlib.util
@@ -225,9 +226,18 @@ class LocalRuntime:
         return self.invoke(logical_id, json.loads(text))
 
     def call_url(
-        self, logical_id: str, *, method: str = "POST", body: str = "", headers: dict[str, str] | None = None
+        self,
+        logical_id: str,
+        *,
+        method: str = "POST",
+        body: str = "",
+        headers: dict[str, str] | None = None,
+        path: str = "/",
+        query: str = "",
+        base64_body: bool = False,
     ) -> dict[str, Any]:
-        """A request to the function's URL, in Lambda's payload format 2.0."""
+        """A request to the function's URL, in Lambda's payload format 2.0 (``base64_body``: the
+        body base64-encoded, as Lambda sends a body it does not take for text)."""
         spec = self.stack.functions[logical_id]
         if not spec.has_url:
             raise ValueError(f"{logical_id} has no function URL in the template")
@@ -236,8 +246,8 @@ class LocalRuntime:
         event = {
             "version": "2.0",
             "routeKey": "$default",
-            "rawPath": "/",
-            "rawQueryString": "",
+            "rawPath": path,
+            "rawQueryString": query,
             "headers": {"content-type": "application/json", "host": "local.lambda-url", **lowered},
             "requestContext": {
                 "accountId": "anonymous",
@@ -246,7 +256,7 @@ class LocalRuntime:
                 "domainPrefix": "local",
                 "http": {
                     "method": method,
-                    "path": "/",
+                    "path": path,
                     "protocol": "HTTP/1.1",
                     "sourceIp": "127.0.0.1",
                     "userAgent": lowered.get("user-agent", "Stripe/1.0 (+https://stripe.com/docs/webhooks)"),
@@ -257,8 +267,8 @@ class LocalRuntime:
                 "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
                 "timeEpoch": int(now * 1000),
             },
-            "body": body,
-            "isBase64Encoded": False,
+            "body": base64.b64encode(body.encode()).decode() if base64_body else body,
+            "isBase64Encoded": base64_body,
         }
         return self.invoke(logical_id, event)
 

@@ -226,12 +226,59 @@ class OcrSettings:
 
 @dataclass(frozen=True, slots=True)
 class WebhookSettings:
-    #: The SSM SecureString holding Stripe's webhook signing secret (its name, never its value).
+    """The stripe_webhook function: payment links (``GET /pay/<token>``) and Stripe's events.
+
+    Secrets are named, never held: ``webhook_secret_parameter`` (Stripe's webhook signing
+    secret, several separated by commas while rotating) and ``api_key_parameter`` (the Stripe
+    secret key) are SSM SecureStrings; ``token_keys_parameter`` holds the payment-link keys.
+    ``api_base`` points the Stripe library elsewhere (the local stub; unset in AWS).
+    ``payment_methods``: what Checkout offers (``card``, ``sepa_debit``, ``customer_balance`` for
+    bank transfers). ``online_sales``: a paid Checkout Session that is not one of our invoices
+    issues its invoice (the sale's), marked paid.
+    """
+
     webhook_secret_parameter: str
+    api_key_parameter: str | None = None
+    api_base: str | None = None
+    payment_methods: tuple[str, ...] = ("card", "sepa_debit", "customer_balance")
+    online_sales: bool = False
+    token_keys_parameter: str | None = None
+    resources: Resources | None = None
+    alerts_topic_arn: str | None = None
+    time_zone: str = "Europe/Paris"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> WebhookSettings:
-        return cls(webhook_secret_parameter=get(_env(env), "STRIPE_WEBHOOK_SECRET_PARAM"))
+        env = _env(env)
+        methods = tuple(
+            m.strip()
+            for m in get(env, "STRIPE_PAYMENT_METHODS", "card,sepa_debit,customer_balance").split(",")
+            if m.strip()
+        )
+        unknown = [m for m in methods if m not in PAYMENT_METHODS]
+        if unknown or not methods:
+            raise SettingsError(
+                "STRIPE_PAYMENT_METHODS (stack parameter StripePaymentMethods): "
+                f"{', '.join(unknown) or 'empty'} not among {', '.join(PAYMENT_METHODS)}"
+            )
+        base = optional(env, "STRIPE_API_BASE")
+        if base is not None and not base.startswith(("https://", "http://")):
+            raise SettingsError(f"STRIPE_API_BASE must be an http(s) URL, not {base!r}")
+        return cls(
+            webhook_secret_parameter=get(env, "STRIPE_WEBHOOK_SECRET_PARAM"),
+            api_key_parameter=optional(env, "STRIPE_API_KEY_PARAM"),
+            api_base=base.rstrip("/") if base else None,
+            payment_methods=methods,
+            online_sales=get(env, "ONLINE_SALES", "Disabled") == "Enabled",
+            token_keys_parameter=optional(env, "TOKEN_KEYS_PARAM"),
+            resources=Resources.from_env(env) if env.get("INVOICES_TABLE") else None,
+            alerts_topic_arn=optional(env, "ALERTS_TOPIC_ARN"),
+            time_zone=_time_zone(get(env, "TIME_ZONE", "Europe/Paris")),
+        )
+
+
+#: Checkout payment method types the stack may offer (``customer_balance``: bank transfer).
+PAYMENT_METHODS = ("card", "sepa_debit", "customer_balance", "paypal", "link", "bancontact", "ideal")
 
 
 #: Reference rates outside this range (yearly percent) are typing mistakes: the ECB main

@@ -165,6 +165,17 @@ class InvoiceReference:
 
 
 @dataclass(frozen=True, slots=True)
+class Settlement:
+    """An invoice paid before it was issued (a sale paid online): printed "Facture acquittée"
+    with the payment date, and its receivable opens paid. ``payment_id`` is the payments
+    ledger's id of that payment (``stripe:<payment intent>``), so a later refund finds it."""
+
+    on: date
+    method: str
+    payment_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class Source:
     """Where a draft came from: the input file (by content hash) and the group within it."""
 
@@ -198,6 +209,8 @@ class Draft:
     source: Source | None = None
     #: For a credit note made from the invoice's lines: which lines, and how much of each.
     credited_lines: tuple[CreditedLine, ...] = ()
+    #: Paid before issue (an online sale): the invoice is issued paid.
+    settled: Settlement | None = None
 
     def __post_init__(self) -> None:
         if not self.lines:
@@ -208,6 +221,8 @@ class Draft:
             raise ValueError("a credit note must reference the invoice it corrects")
         if self.document_type is DocumentType.INVOICE and (self.corrects is not None or self.credited_lines):
             raise ValueError("only a credit note references a corrected invoice")
+        if self.settled is not None and self.document_type is not DocumentType.INVOICE:
+            raise ValueError("only an invoice is issued paid")
         negative = [b for b in self.totals().breakdown if b.basis < 0]
         if negative:
             raise ValueError("allowances exceed the lines they apply to: a document cannot be negative")
@@ -253,6 +268,11 @@ class Invoice:
     @property
     def is_credit_note(self) -> bool:
         return self.draft.document_type is DocumentType.CREDIT_NOTE
+
+    @property
+    def settled(self) -> Settlement | None:
+        """Paid before issue (``Draft.settled``)."""
+        return self.draft.settled
 
     @property
     def locale(self) -> str:
