@@ -26,6 +26,7 @@ from invoicing.domain.invoice import (
 )
 from invoicing.domain.parties import Address, Client, Locale, OperationCategory, Seller, VatRegime
 from invoicing.domain.receivable import (
+    Chargeback,
     Credit,
     Delivery,
     DeliveryState,
@@ -336,6 +337,10 @@ def receivable_to_dict(r: Receivable) -> dict[str, Any]:
         ],
         "payments": [[p.payment_id, str(p.amount), _day(p.on), p.method] for p in r.payments],
         "refunds": [[x.refund_id, x.payment_id, str(x.amount), _day(x.on)] for x in r.refunds],
+        "in_progress": [[p.payment_id, str(p.amount), _day(p.on), p.method] for p in r.in_progress],
+        "chargebacks": [
+            [c.dispute_id, c.payment_id, str(c.amount), c.state, _day(c.on), c.reason] for c in r.chargebacks
+        ],
         "delivery": {
             "state": d.state.value,
             "queued_at": _time(d.queued_at),
@@ -404,6 +409,13 @@ def receivable_from_dict(d: dict[str, Any]) -> Receivable:
         ),
         payments=tuple(Payment(i, Decimal(a), date.fromisoformat(on), m) for i, a, on, m in d["payments"]),
         refunds=tuple(Refund(i, p, Decimal(a), date.fromisoformat(on)) for i, p, a, on in d["refunds"]),
+        in_progress=tuple(
+            Payment(i, Decimal(a), date.fromisoformat(on), m) for i, a, on, m in d.get("in_progress", ())
+        ),
+        chargebacks=tuple(
+            Chargeback(i, p, Decimal(a), st, date.fromisoformat(on), why)
+            for i, p, a, st, on, why in d.get("chargebacks", ())
+        ),
         delivery=DeliveryState(
             state=Delivery(dl["state"]),
             queued_at=_untime(dl["queued_at"]),

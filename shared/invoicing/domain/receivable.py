@@ -36,6 +36,7 @@ the stored version is still the one read, so two concurrent runs cannot both app
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -51,6 +52,7 @@ from invoicing.domain.dunning_policy import (
     default_tones,
 )
 from invoicing.domain.invoice import Invoice, Totals
+from invoicing.domain.ledger import Entry, Kind, State
 from invoicing.domain.money import ZERO
 from invoicing.domain.vat import VatTreatment
 
@@ -96,6 +98,9 @@ class Delivery(StrEnum):
     SENT = "sent"
     FAILED = "failed"
 
+
+#: A chargeback only moves forward (ledger.merge's rule; lost over won).
+_CHARGEBACK_RANK = {"open": 0, "won": 1, "lost": 2}
 
 #: Where a (re)send may start from.
 _SENDABLE = (Delivery.PENDING, Delivery.QUEUED, Delivery.SCHEDULED)
@@ -153,6 +158,19 @@ class Refund:
     payment_id: str
     amount: Decimal
     on: date
+
+
+@dataclass(frozen=True, slots=True)
+class Chargeback:
+    """A card dispute on one payment: while ``open`` the invoice is disputed and not chased;
+    ``lost``, the money is taken back and the invoice is due again; ``won``, nothing changes."""
+
+    dispute_id: str
+    payment_id: str
+    amount: Decimal
+    state: str  # open, won, lost (ledger.State values)
+    on: date
+    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +251,10 @@ class Receivable:
     credits: tuple[Credit, ...] = ()
     payments: tuple[Payment, ...] = ()
     refunds: tuple[Refund, ...] = ()
+    #: Payments under way (a SEPA debit, a bank transfer awaiting its funds): not money yet,
+    #: but no reminder is sent for what they cover.
+    in_progress: tuple[Payment, ...] = ()
+    chargebacks: tuple[Chargeback, ...] = ()
     delivery: DeliveryState = field(default_factory=DeliveryState)
     dunning: DunningState = field(default_factory=DunningState)
     #: Every email that went out about it, oldest first.
@@ -256,11 +278,36 @@ class Receivable:
 
     @property
     def refunded(self) -> Decimal:
-        return sum((r.amount for r in self.refunds), ZERO)
+        """Money given back or taken back (lost chargebacks), counted only against payments
+        recorded here and never beyond each one's amount: a refund reported before its payment
+        waits for it."""
+        total = ZERO
+        for payment in self.payments:
+            back = sum((r.amount for r in self.refunds if r.payment_id == payment.payment_id), ZERO)
+            back += sum(
+                (
+                    c.amount
+                    for c in self.chargebacks
+                    if c.payment_id == payment.payment_id and c.state == "lost"
+                ),
+                ZERO,
+            )
+            total += min(back, payment.amount)
+        return total
 
     @property
     def net_paid(self) -> Decimal:
         return self.paid - self.refunded
+
+    @property
+    def pending(self) -> Decimal:
+        """Money of payments under way (not yet received)."""
+        return sum((p.amount for p in self.in_progress), ZERO)
+
+    @property
+    def charged_back(self) -> bool:
+        """A card dispute is open on one of its payments."""
+        return any(c.state == "open" for c in self.chargebacks)
 
     @property
     def creditable(self) -> Decimal:
@@ -288,7 +335,7 @@ class Receivable:
     def status(self) -> Status:
         if self.total > 0 and self.credited >= self.total:
             return Status.CREDITED
-        if self.dunning.disputed:
+        if self.dunning.disputed or self.charged_back:
             return Status.DISPUTED
         if not self.is_credit_note and self.balance <= 0:
             return Status.PAID
@@ -308,8 +355,9 @@ class Receivable:
         that was sent (never one the customer has not received), with something still due."""
         return (
             not self.is_credit_note
-            and self.due > 0
+            and self.due > self.pending
             and not self.dunning.disputed
+            and not self.charged_back
             and self.dunning.excluded is None
             and not self.dunning.finished
             and self.delivery.state is Delivery.SENT
@@ -566,6 +614,56 @@ class Receivable:
             )
         return self._next(refunds=(*self.refunds, Refund(refund_id, payment_id, amount, on)))
 
+    def settle(self, entries: Iterable[Entry]) -> Receivable:
+        """Follow the payments ledger: what ``entries`` (this invoice's) say about its payments,
+        refunds and chargebacks, merged into what is recorded by the ledger's rule (an entry
+        only moves forward, refunds only grow). Any order, any number of times, gives the same
+        receivable; nothing new gives the same object back (no write)."""
+        payments = {p.payment_id: p for p in self.payments}
+        in_progress = {p.payment_id: p for p in self.in_progress}
+        refunds = {r.refund_id: r for r in self.refunds}
+        chargebacks = {c.dispute_id: c for c in self.chargebacks}
+        for entry in entries:
+            if entry.invoice_id != self.invoice_id:
+                raise TransitionRefused(f"{entry.entry_id} is not a payment of {self.number}")
+            if entry.currency != "EUR":
+                raise TransitionRefused(f"{entry.entry_id} is in {entry.currency}, {self.number} in EUR")
+            if self.is_credit_note:
+                raise TransitionRefused(f"{self.number} is a credit note: it is not paid")
+            amount, group = entry.amount, entry.group
+            if entry.kind is Kind.PAYMENT:
+                if group in payments:
+                    continue  # succeeded is final
+                if entry.state is State.SUCCEEDED:
+                    in_progress.pop(group, None)
+                    if amount > 0:
+                        payments[group] = Payment(group, amount, entry.on, entry.method)
+                elif entry.state is State.PENDING and amount > 0:
+                    in_progress[group] = Payment(group, amount, entry.on, entry.method)
+                else:
+                    in_progress.pop(group, None)
+            elif entry.kind is Kind.REFUND:
+                known = refunds.get(entry.entry_id)
+                if amount > 0 and (known is None or amount > known.amount):
+                    refunds[entry.entry_id] = Refund(entry.entry_id, group, amount, entry.on)
+            else:
+                held = chargebacks.get(entry.entry_id)
+                state = entry.state.value
+                if held is None or _CHARGEBACK_RANK[state] > _CHARGEBACK_RANK[held.state]:
+                    chargebacks[entry.entry_id] = Chargeback(
+                        entry.entry_id, group, amount, state, entry.on, entry.label
+                    )
+        settled = replace(
+            self,
+            payments=tuple(sorted(payments.values(), key=lambda p: (p.on, p.payment_id))),
+            in_progress=tuple(sorted(in_progress.values(), key=lambda p: (p.on, p.payment_id))),
+            refunds=tuple(sorted(refunds.values(), key=lambda r: (r.on, r.refund_id))),
+            chargebacks=tuple(sorted(chargebacks.values(), key=lambda c: (c.on, c.dispute_id))),
+        )
+        if settled == self:
+            return self
+        return replace(settled, version=self.version + 1)
+
     def pause(self, until: date, today: date) -> Receivable:
         if self.is_credit_note:
             raise TransitionRefused(f"{self.number} is a credit note: it has no reminders")
@@ -706,4 +804,16 @@ def open_receivable(invoice: Invoice, policy: DunningPolicy | None = None) -> Re
         rates=rate_shares(invoice.totals),
         line_quantities=tuple(line.quantity for line in invoice.lines),
         dunning=DunningState(offsets=policy.offsets, min_gap_days=policy.min_gap_days, tones=policy.tones),
+        payments=(
+            (
+                Payment(
+                    invoice.settled.payment_id,
+                    invoice.totals.grand_total,
+                    invoice.settled.on,
+                    invoice.settled.method,
+                ),
+            )
+            if invoice.settled is not None and invoice.totals.grand_total > 0
+            else ()
+        ),
     )
