@@ -31,8 +31,11 @@ def _key_schema(schema: list[dict]) -> tuple[tuple[str, str], ...]:
         ("DunningTable", [("invoice_id", "HASH"), ("step", "RANGE")], {}),
         (
             "PaymentsTable",
-            [("payment_id", "HASH")],
-            {"by-invoice": [("invoice_id", "HASH"), ("received_at", "RANGE")]},
+            [("group_id", "HASH"), ("entry", "RANGE")],
+            {
+                "by-invoice": [("invoice_id", "HASH"), ("recorded_at", "RANGE")],
+                "to-review": [("review", "HASH"), ("recorded_at", "RANGE")],
+            },
         ),
         (
             "SupplierInvoicesTable",

@@ -1,21 +1,125 @@
-"""Payments: Stripe's webhook.
+"""Payments: money received (Stripe, bank transfers, cheques) settles invoices, through one
+ledger, whatever the order and number of times it is reported.
 
-Every request must carry a valid ``Stripe-Signature`` for the webhook secret kept in SSM
-Parameter Store (SecureString ``/<stack>/stripe/webhook-secret``). Anything else gets a 4xx
-and changes nothing. For now a verified event is acknowledged; marking invoices paid (the
-receivable's ``record_payment``, ``refund``, ``dispute``) arrives with the payments issue.
+``PaymentBook`` is the one way money reaches a receivable: it merges an entry into the ledger
+(``adapters.payments``), reads the whole payment back (strongly consistent: the entries of one
+payment are one partition), links entries reported before their payment, and settles the
+invoice's receivable from them by conditional write (``Receivable.settle``). A payment no
+invoice is known for stays in the ledger, unmatched, for the operator (``invoicing payments``).
+
+``StripeWebhook`` receives Stripe's events: the ``Stripe-Signature`` is checked on the raw
+body against the webhook secret(s) in SSM (several, comma-separated, while rotating; 300 s
+tolerance); a missing, wrong or stale signature is answered 400 and changes nothing. Each
+event is processed once per event id (Powertools Idempotency on the idempotency table): the
+same event again is answered as the first time. ``ingest.stripe`` says what an event means.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import stripe
 
+from invoicing.adapters.invoices import InvoiceRepository, StoredInvoice
+from invoicing.adapters.messaging import Alerts
+from invoicing.adapters.payments import PaymentLedger, Recorded
 from invoicing.adapters.secrets import SecretParameter
+from invoicing.domain.invoice import Source as InvoiceSource
+from invoicing.domain.ledger import Entry, Kind, State
+from invoicing.domain.receivable import Receivable, Status
+from invoicing.ingest.stripe import NotOurs, StripeFacts, read_event
+from invoicing.observability import count, logger
 from invoicing.settings import WebhookSettings
+
+#: Stripe retries an event for up to three days: remember event ids a little longer.
+EVENT_MEMORY_SECONDS = 4 * 24 * 3600
+#: Where an online sale's session is written for generate to issue its invoice.
+SALES_PREFIX = "incoming/stripe/"
+
+
+class InvoiceNotYetIssued(RuntimeError):
+    """A payment names an invoice that is being issued (an online sale): retry later."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settled:
+    """What recording one entry did: the ledger entry, and the invoice it settled (if known)."""
+
+    recorded: Recorded
+    invoice_id: str | None = None
+    number: str | None = None
+    before: Status | None = None
+    after: Receivable | None = None
+
+    @property
+    def status(self) -> Status | None:
+        return self.after.status if self.after is not None else None
+
+
+class PaymentBook:
+    def __init__(self, *, ledger: PaymentLedger, invoices: InvoiceRepository) -> None:
+        self.ledger = ledger
+        self.invoices = invoices
+
+    def record(self, entry: Entry, *, issuing: bool = False) -> Settled:
+        """Merge ``entry`` into the ledger and settle the invoice its payment belongs to.
+        ``issuing``: the invoice is being issued from this very payment (an online sale) and
+        opens paid; until it exists there is nothing to settle."""
+        recorded = self.ledger.record(entry)
+        group = self.ledger.group(entry.group)
+        invoice_id = _invoice_of(group)
+        if invoice_id is None:
+            return Settled(recorded)
+        mine = []
+        for e in group:
+            if e.invoice_id is None:
+                e = self.ledger.record(replace(e, invoice_id=invoice_id)).after
+            if e.invoice_id == invoice_id:
+                mine.append(e)
+        stored = self.invoices.get(invoice_id)
+        if stored is None:
+            if issuing:
+                return Settled(recorded, invoice_id)
+            raise InvoiceNotYetIssued(f"{entry.entry_id} belongs to {invoice_id}, which is not issued yet")
+        before = stored.receivable.status
+        after = self.invoices.update(invoice_id, lambda r: r.settle(mine), current=stored)
+        return Settled(recorded, invoice_id, stored.invoice.number, before, after.receivable)
+
+    def assign(self, group: str, invoice_id: str) -> Settled:
+        """The operator says which invoice an unmatched payment pays."""
+        current = self.ledger.get(group)
+        if current is None:
+            raise LookupError(f"no payment {group} in the ledger")
+        if current.invoice_id is not None and current.invoice_id != invoice_id:
+            raise ValueError(f"{group} already settles {current.invoice_id}")
+        if self.invoices.get(invoice_id) is None:
+            raise LookupError(f"no invoice {invoice_id}")
+        return self.record(replace(current, invoice_id=invoice_id))
+
+    def known(self, invoice_id: str) -> StoredInvoice | None:
+        return self.invoices.get(invoice_id)
+
+
+def _invoice_of(group: Sequence[Entry]) -> str | None:
+    """The invoice a payment settles: its payment entry's, else any entry's."""
+    for entry in sorted(group, key=lambda e: (e.kind is not Kind.PAYMENT, e.entry_id)):
+        if entry.invoice_id:
+            return entry.invoice_id
+    return None
+
+
+def online_sale_invoice_id(session_id: str) -> str:
+    """The invoice an online sale's Checkout Session becomes: one per session, whatever the
+    file it arrives in (``ingest.online_sale`` issues it with this source)."""
+    digest = hashlib.sha256(f"stripe-session:{session_id}".encode()).hexdigest()
+    return InvoiceSource(f"{SALES_PREFIX}{session_id}.json", digest, "sale").invoice_id
+
+
+# --- Stripe's webhook ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,25 +133,294 @@ class WebhookAnswer:
 
 
 class StripeWebhook:
-    def __init__(self, *, secret: Callable[[], str]) -> None:
+    def __init__(
+        self,
+        *,
+        secret: Callable[[], str],
+        book: PaymentBook | None = None,
+        alerts: Alerts | None = None,
+        sales: OnlineSales | None = None,
+        business_name: str = "",
+        time_zone: str = "Europe/Paris",
+        idempotency_table: str | None = None,
+    ) -> None:
         self._secret = secret
+        self.book = book
+        self.alerts = alerts
+        self.sales = sales
+        self.business_name = business_name
+        self.time_zone = time_zone
+        self._consume: Callable[..., dict[str, Any]] = self._apply
+        if idempotency_table:
+            from aws_lambda_powertools.utilities.idempotency import (
+                DynamoDBPersistenceLayer,
+                IdempotencyConfig,
+                idempotent_function,
+            )
+
+            from invoicing.adapters.aws import client
+
+            store = DynamoDBPersistenceLayer(table_name=idempotency_table, boto3_client=client("dynamodb"))
+            config = IdempotencyConfig(
+                event_key_jmespath="id",
+                raise_on_no_idempotency_key=True,
+                expires_after_seconds=EVENT_MEMORY_SECONDS,
+            )
+            self._consume = idempotent_function(
+                data_keyword_argument="event", persistence_store=store, config=config
+            )(self._apply)
 
     @classmethod
-    def from_settings(cls, settings: WebhookSettings) -> StripeWebhook:
-        return cls(secret=SecretParameter(settings.webhook_secret_parameter).value)
+    def from_settings(cls, settings: WebhookSettings, business_name: str = "") -> StripeWebhook:
+        resources = settings.resources
+        book = None
+        if resources is not None and resources.payments_table:
+            book = PaymentBook(
+                ledger=PaymentLedger(resources.payments_table), invoices=InvoiceRepository(resources)
+            )
+        sales = None
+        if settings.online_sales and resources is not None:
+            sales = OnlineSales(
+                bucket=resources.documents_bucket,
+                stripe_client=_stripe_client(settings),
+            )
+        return cls(
+            secret=SecretParameter(settings.webhook_secret_parameter).value,
+            book=book,
+            alerts=Alerts(settings.alerts_topic_arn) if settings.alerts_topic_arn else None,
+            sales=sales,
+            business_name=business_name,
+            time_zone=settings.time_zone,
+            idempotency_table=resources.idempotency_table if resources is not None else None,
+        )
+
+    # --- the request -----------------------------------------------------------------------
 
     def receive(self, payload: str, signature: str | None) -> WebhookAnswer:
+        """A signed request from Stripe (the raw body, as sent)."""
         if not signature:
             return WebhookAnswer(400, {"error": "missing Stripe-Signature header"})
+        event = self._verified(payload, signature)
+        if isinstance(event, WebhookAnswer):
+            return event
+        return self.consume(event)
+
+    def _verified(self, payload: str, signature: str) -> dict[str, Any] | WebhookAnswer:
+        secrets = [s.strip() for s in self._secret().split(",") if s.strip()]
+        for secret in secrets:
+            try:
+                stripe.WebhookSignature.verify_header(payload, signature, secret, tolerance=300)
+            except stripe.SignatureVerificationError:
+                continue
+            try:
+                event = json.loads(payload)
+            except ValueError:
+                return WebhookAnswer(400, {"error": "malformed payload"})
+            if not isinstance(event, dict) or not isinstance(event.get("id"), str):
+                return WebhookAnswer(400, {"error": "malformed payload"})
+            return event
+        return WebhookAnswer(400, {"error": "invalid signature"})
+
+    def consume(self, event: dict[str, Any]) -> WebhookAnswer:
+        """A genuine event (signature checked, or delivered by EventBridge): applied once."""
         try:
-            event = stripe.Webhook.construct_event(payload, signature, self._secret())
-        except stripe.SignatureVerificationError:
-            return WebhookAnswer(400, {"error": "invalid signature"})
-        except ValueError:
-            return WebhookAnswer(400, {"error": "malformed payload"})
-        return WebhookAnswer(
-            200,
-            {"received": True, "id": event.id, "type": event.type},
-            event_id=event.id,
-            event_type=event.type,
+            body = self._consume(event=event)
+        except InvoiceNotYetIssued as exc:
+            # Answering an error makes Stripe deliver the event again later.
+            logger.info("payment waits for its invoice", extra={"event": event.get("id"), "why": str(exc)})
+            return WebhookAnswer(
+                409, {"error": "invoice not issued yet, retry"}, event.get("id"), event.get("type")
+            )
+        except Exception as exc:
+            if type(exc).__name__ == "IdempotencyAlreadyInProgressError":
+                return WebhookAnswer(409, {"error": "this event is being processed"}, event.get("id"))
+            raise
+        return WebhookAnswer(200, body, body.get("id"), body.get("type"))
+
+    # --- the event -------------------------------------------------------------------------
+
+    def _apply(self, event: dict[str, Any]) -> dict[str, Any]:
+        try:
+            facts = read_event(event, self.time_zone)
+        except NotOurs as exc:
+            count("StripeEventsUnreadable")
+            logger.warning("Stripe event not readable", extra={"id": event.get("id"), "why": str(exc)})
+            self._alert(
+                "Evenement Stripe illisible / unreadable Stripe event",
+                f"L'événement {event.get('id')} ({event.get('type')}) n'a pas pu être lu : {exc}.\n"
+                f"Event {event.get('id')} ({event.get('type')}) could not be read: {exc}.\n"
+                "Voir / see the Stripe dashboard, Developers > Events.",
+            )
+            return {"received": True, "id": event.get("id"), "type": event.get("type"), "ignored": str(exc)}
+        answer: dict[str, Any] = {"received": True, "id": facts.event_id, "type": facts.event_type}
+        if facts.ignored:
+            count("StripeEventsIgnored")
+            answer["ignored"] = facts.ignored
+            return answer
+        if self.book is None:
+            raise RuntimeError("the payments table is not configured")
+        settled = [self._record(facts, entry) for entry in facts.entries]
+        answer["entries"] = [
+            {
+                "entry": s.recorded.after.entry_id,
+                "state": s.recorded.after.state.value,
+                "invoice": s.number,
+                "status": s.status.value if s.status else None,
+            }
+            for s in settled
+        ]
+        count("StripeEventsApplied")
+        return answer
+
+    def _record(self, facts: StripeFacts, entry: Entry) -> Settled:
+        assert self.book is not None
+        issuing = False
+        if entry.invoice_id is not None and self.book.known(entry.invoice_id) is None:
+            entry = replace(
+                entry, invoice_id=None, label=f"invoice {entry.invoice_id} unknown; {entry.label}"
+            )
+        elif facts.sale is not None and self.sales is not None:
+            invoice_id = self.sales.issue(facts, entry, self.time_zone)
+            entry, issuing = replace(entry, invoice_id=invoice_id), True
+        settled = self.book.record(entry, issuing=issuing)
+        self._tell(facts, settled)
+        return settled
+
+    def _tell(self, facts: StripeFacts, settled: Settled) -> None:
+        """Alert the operator about what needs a person; only when the ledger learnt it now
+        (the same payment reported by two events is told once)."""
+        recorded = settled.recorded
+        entry, before = recorded.after, recorded.before
+        if not recorded.changed:
+            return
+        newly = before is None or before.state is not entry.state
+        unmatched = entry.kind is Kind.PAYMENT and entry.invoice_id is None and entry.state is State.SUCCEEDED
+        if unmatched and newly:
+            count("PaymentsUnmatched")
+            amount = f"{entry.amount} {entry.currency}"
+            reference = facts.foreign_reference or "-"
+            who = entry.label or "-"
+            self._alert(
+                f"Paiement non rapproche / unmatched payment {amount}",
+                f"Un paiement Stripe de {amount} ({entry.group}, {who}) ne correspond à aucune facture "
+                f"(référence donnée : {reference}). Il est gardé : `invoicing payments unmatched`, puis "
+                f"`invoicing payments assign {entry.group} <numéro>`.\n"
+                f"A Stripe payment of {amount} ({entry.group}, {who}) matches no invoice (reference given: "
+                f"{reference}). It is kept: `invoicing payments unmatched`, then `... assign`.",
+            )
+        if entry.kind is Kind.CHARGEBACK and newly and entry.state in (State.OPEN, State.LOST):
+            opened = entry.state is State.OPEN
+            count("ChargebacksOpened" if opened else "ChargebacksLost")
+            what = settled.number or entry.group
+            amount = f"{entry.amount} {entry.currency}"
+            if opened:
+                text = (
+                    f"Le client conteste le paiement de {what} ({amount}, motif {entry.label or '-'}). "
+                    "Les relances sont suspendues. Répondez dans le tableau de bord Stripe (Paiements > "
+                    "Litiges) avant la date limite.\n"
+                    f"The customer disputes the payment of {what} ({amount}). Reminders are paused. Answer "
+                    "in the Stripe dashboard (Payments > Disputes) before the deadline."
+                )
+            else:
+                text = (
+                    f"La contestation du paiement de {what} est perdue : {amount} sont repris, la facture "
+                    "est de nouveau due et les relances reprennent.\n"
+                    f"The dispute on {what} is lost: {amount} is taken back, the invoice is due again and "
+                    "reminders resume."
+                )
+            self._alert(f"Contestation Stripe / dispute {'ouverte' if opened else 'perdue'}: {what}", text)
+
+    def _alert(self, subject: str, message: str) -> None:
+        if self.alerts is None:
+            return
+        prefix = f"[{self.business_name}] " if self.business_name else ""
+        self.alerts.publish(prefix + subject, message)
+
+
+# --- online sales ----------------------------------------------------------------------------------
+
+
+class OnlineSales:
+    """A paid Checkout Session that is none of our invoices becomes a sale file for generate
+    (``incoming/stripe/<session>.json``: the session with its line items, which Stripe only
+    gives through the API), issued there through the one issuing path, paid."""
+
+    def __init__(self, *, bucket: str, stripe_client: Callable[[], Any]) -> None:
+        self.bucket = bucket
+        self._stripe = stripe_client
+
+    def issue(self, facts: StripeFacts, entry: Entry, time_zone: str) -> str:
+        from invoicing.adapters.aws import client
+
+        assert facts.sale is not None
+        session = dict(facts.sale)
+        session_id = str(session["id"])
+        items = self._stripe().checkout.sessions.line_items.list(session_id, params={"limit": 100})
+        session["line_items"] = {
+            "object": "list",
+            "data": [item.to_dict() for item in items.auto_paging_iter()],
+        }
+        document = {
+            "source": "stripe",
+            "event_id": facts.event_id,
+            "livemode": facts.livemode,
+            "paid_on": entry.on.isoformat(),
+            "payment_id": entry.group,
+            "method": entry.method,
+            "session": session,
+        }
+        key = f"{SALES_PREFIX}{session_id}.json"
+        client("s3").put_object(
+            Bucket=self.bucket,
+            Key=key,
+            Body=json.dumps(document, ensure_ascii=False, sort_keys=True).encode(),
+            ContentType="application/json",
         )
+        logger.info("online sale handed to generate", extra={"session": session_id, "key": key})
+        count("OnlineSales")
+        return online_sale_invoice_id(session_id)
+
+
+def _stripe_client(settings: WebhookSettings) -> Callable[[], Any]:
+    """The Stripe API client, its key read from SSM (cached by Powertools Parameters)."""
+    if not settings.api_key_parameter:
+
+        def missing() -> Any:
+            raise RuntimeError("STRIPE_API_KEY_PARAM is not set: the Stripe API cannot be called")
+
+        return missing
+    key = SecretParameter(settings.api_key_parameter)
+    cache: dict[str, Any] = {}
+
+    def make() -> Any:
+        value = key.value()
+        if cache.get("key") != value:
+            options: dict[str, Any] = {}
+            if settings.api_base:
+                options["base_addresses"] = {"api": settings.api_base}
+            cache["key"], cache["client"] = value, stripe.StripeClient(value, **options)
+        return cache["client"]
+
+    return make
+
+
+# --- the function's endpoint ------------------------------------------------------------------------
+
+
+@dataclass
+class PaymentsEndpoint:
+    """What the stripe_webhook function serves: Stripe's events and the payment links."""
+
+    webhook: StripeWebhook
+    pay_links: Any = None  # invoicing.services.checkout.PayLinks
+
+    @classmethod
+    def from_settings(cls, settings: WebhookSettings) -> PaymentsEndpoint:
+        from invoicing.services.checkout import PayLinks
+
+        business = ""
+        links = None
+        if settings.resources is not None:
+            links = PayLinks.from_settings(settings)
+            business = getattr(links, "business_name", "") or ""
+        return cls(webhook=StripeWebhook.from_settings(settings, business_name=business), pay_links=links)
