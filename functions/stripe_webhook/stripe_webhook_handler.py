@@ -85,6 +85,7 @@ def not_found(_: Exception) -> Response:
 
 @observability.handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    endpoint.webhook.register(context)
     if str(event.get("source", "")).startswith("aws.partner/stripe.com") and "detail" in event:
         answer = _outcome(endpoint.webhook.consume(event["detail"]))
         if answer.status >= 300:

@@ -1,0 +1,348 @@
+"""Stripe's webhook against the local AWS: real-shaped Stripe objects (recorded fixtures, our
+ids and amounts put in) wrapped in events, signed with Stripe's scheme, posted to the
+function's URL; the ledger and the receivables checked in DynamoDB."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import hmac
+import json
+import random
+import time
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+import boto3
+import pytest
+
+from invoicing.adapters.invoices import InvoiceRepository
+from invoicing.adapters.payments import PaymentLedger
+from invoicing.domain.ledger import Kind, State
+from invoicing.domain.receivable import Status
+from invoicing.services.payments import StripeWebhook
+from invoicing.settings import WebhookSettings
+from invoicing_tools.local_aws.server import REGION
+from tests.conftest import fixture_path, sales_csv
+
+SECRET = "whsec_test_" + "1" * 24  # test values, stored in the local SSM like the real ones
+OLD_SECRET = "whsec_test_" + "2" * 24
+ROWS = [
+    "C001;03/11/2026;Audit;2;h;95;20;;;",  # 228.00
+    "C003;03/11/2026;Atelier;1;u;80;20;;;",  # 96.00
+]
+
+
+@cache
+def _fixture(*parts: str) -> dict[str, Any]:
+    return json.loads(fixture_path("stripe", "events", *parts).read_text())
+
+
+def envelope(
+    event_type: str, obj: dict[str, Any], *, event_id: str | None = None, created: int | None = None
+):
+    """A Stripe event (the recorded envelope of stripe-ruby-mock) carrying ``obj``."""
+    event = copy.deepcopy(_fixture("stripe-ruby-mock", "payment_intent.succeeded.json"))
+    event["id"] = event_id or f"evt_{random.getrandbits(64):016x}"
+    event["type"] = event_type
+    event["created"] = created or int(time.time())
+    event["data"] = {"object": obj}
+    return event
+
+
+def session(invoice_id: str | None, cents: int, intent: str, *, paid: bool = True) -> dict[str, Any]:
+    obj = copy.deepcopy(_fixture("stripe-ruby-mock", "checkout.session.completed.json")["data"]["object"])
+    obj.update(
+        id=f"cs_test_{intent}",
+        amount_total=cents,
+        amount_subtotal=cents,
+        currency="eur",
+        payment_intent=intent,
+        payment_status="paid" if paid else "unpaid",
+        metadata={"invoice_id": invoice_id} if invoice_id else {},
+        client_reference_id=invoice_id,
+    )
+    return obj
+
+
+def charge(intent: str, charge_id: str, refunded: int) -> dict[str, Any]:
+    obj = copy.deepcopy(_fixture("stripe-ruby-mock", "charge.refunded.json")["data"]["object"])
+    obj.update(id=charge_id, payment_intent=intent, amount_refunded=refunded, currency="eur", refunded=False)
+    return obj
+
+
+def dispute(intent: str, dispute_id: str, cents: int, status: str) -> dict[str, Any]:
+    name = (
+        "charge_dispute_created_with_pi.json"
+        if status == "needs_response"
+        else "charge_dispute_closed_with_pi.json"
+    )
+    obj = copy.deepcopy(_fixture("zulip", name)["data"]["object"])
+    obj.update(
+        id=dispute_id,
+        payment_intent=intent,
+        charge=f"ch_{intent[3:]}",
+        amount=cents,
+        currency="eur",
+        status=status,
+    )
+    return obj
+
+
+def signature(payload: str, *secrets: str, timestamp: int | None = None) -> str:
+    """The Stripe-Signature header as Stripe computes it: HMAC-SHA256 of "t.payload", one v1 per secret."""
+    ts = int(time.time()) if timestamp is None else timestamp
+    signed = [hmac.new(s.encode(), f"{ts}.{payload}".encode(), hashlib.sha256).hexdigest() for s in secrets]
+    return f"t={ts}," + ",".join(f"v1={v}" for v in signed)
+
+
+def post(runtime, event: dict[str, Any], *secrets: str, as_base64: bool = False, header: str | None = None):
+    payload = json.dumps(event)
+    headers = {
+        "Stripe-Signature": header if header is not None else signature(payload, *(secrets or (SECRET,)))
+    }
+    response = runtime.call_url(
+        "StripeWebhookFunction", path="/stripe/webhook", body=payload, headers=headers, base64_body=as_base64
+    )
+    return response["statusCode"], json.loads(response["body"])
+
+
+@pytest.fixture
+def secrets(stack):
+    boto3.client("ssm", region_name=REGION).put_parameter(
+        Name=f"/{stack.name}/stripe/webhook-secret", Value=SECRET, Type="SecureString", Overwrite=True
+    )
+
+
+@pytest.fixture
+def invoices(runtime, bucket, resources, with_clients, secrets):
+    bucket.put("incoming/ventes.csv", sales_csv(ROWS))
+    runtime.run_until_idle()
+    return sorted(InvoiceRepository(resources).all(), key=lambda s: s.invoice.number)
+
+
+@pytest.fixture
+def ledger(resources):
+    return PaymentLedger(resources.payments_table)
+
+
+def receivable(resources, invoice_id):
+    return InvoiceRepository(resources).get(invoice_id).receivable
+
+
+def test_a_paid_session_marks_its_invoice_paid_and_stops_its_reminders(runtime, resources, invoices, ledger):
+    first = invoices[0]
+    assert receivable(resources, first.invoice.invoice_id).next_step_on is not None
+    event = envelope("checkout.session.completed", session(first.invoice.invoice_id, 22800, "pi_A1"))
+    status, body = post(runtime, event)
+    assert status == 200
+    assert body["entries"] == [
+        {
+            "entry": "stripe:pi_A1#payment",
+            "state": "succeeded",
+            "invoice": first.invoice.number,
+            "status": "paid",
+        }
+    ]
+    after = receivable(resources, first.invoice.invoice_id)
+    assert (after.status, after.due, after.next_action_on) == (Status.PAID, Decimal("0.00"), None)
+    assert [e.cents for e in ledger.of_invoice(first.invoice.invoice_id)] == [22800]
+
+
+def test_the_same_event_twice_changes_nothing_the_second_time(runtime, resources, invoices, ledger):
+    first = invoices[0]
+    event = envelope("checkout.session.completed", session(first.invoice.invoice_id, 10000, "pi_T1"))
+    assert post(runtime, event)[0] == 200
+    version = receivable(resources, first.invoice.invoice_id).version
+    status, body = post(runtime, event)
+    assert status == 200
+    assert body["id"] == event["id"]
+    assert receivable(resources, first.invoice.invoice_id).version == version
+    assert receivable(resources, first.invoice.invoice_id).paid == Decimal("100.00")
+
+
+@pytest.mark.parametrize("case", ["missing", "wrong secret", "stale", "tampered", "garbage"])
+def test_a_bad_signature_is_refused_and_changes_nothing(runtime, resources, invoices, ledger, case):
+    first = invoices[0]
+    event = envelope("checkout.session.completed", session(first.invoice.invoice_id, 22800, "pi_B1"))
+    payload = json.dumps(event)
+    header = {
+        "missing": "",
+        "wrong secret": signature(payload, "whsec_other"),
+        "stale": signature(payload, SECRET, timestamp=int(time.time()) - 301),
+        "tampered": signature(payload.replace("22800", "22801"), SECRET),
+        "garbage": "t=abc,v1=",
+    }[case]
+    status, body = post(runtime, event, header=header)
+    assert status == 400
+    assert "signature" in body["error"].lower()
+    assert ledger.get("stripe:pi_B1") is None
+    assert receivable(resources, first.invoice.invoice_id).status is not Status.PAID
+
+
+def test_rotated_secrets_and_base64_bodies_are_accepted(runtime, stack, resources, invoices):
+    boto3.client("ssm", region_name=REGION).put_parameter(
+        Name=f"/{stack.name}/stripe/webhook-secret",
+        Value=f"{SECRET},{OLD_SECRET}",
+        Type="SecureString",
+        Overwrite=True,
+    )
+    first = invoices[0]
+    signed_by_old = envelope("checkout.session.completed", session(first.invoice.invoice_id, 1000, "pi_R1"))
+    assert post(runtime, signed_by_old, OLD_SECRET)[0] == 200
+    both = envelope("checkout.session.completed", session(first.invoice.invoice_id, 2000, "pi_R2"))
+    assert post(runtime, both, "whsec_unknown", SECRET, as_base64=True)[0] == 200
+    assert receivable(resources, first.invoice.invoice_id).paid == Decimal("30.00")
+
+
+def test_partial_payment_then_the_rest(runtime, resources, invoices):
+    first = invoices[0]
+    post(runtime, envelope("checkout.session.completed", session(first.invoice.invoice_id, 10000, "pi_P1")))
+    middle = receivable(resources, first.invoice.invoice_id)
+    assert (middle.status, middle.due) == (Status.PARTIALLY_PAID, Decimal("128.00"))
+    assert middle.next_step_on is not None  # still chased for the rest
+    post(runtime, envelope("checkout.session.completed", session(first.invoice.invoice_id, 12800, "pi_P2")))
+    assert receivable(resources, first.invoice.invoice_id).status is Status.PAID
+
+
+def test_a_delayed_payment_holds_reminders_until_it_succeeds_or_fails(runtime, resources, invoices):
+    first = invoices[0]
+    pending = envelope(
+        "checkout.session.completed", session(first.invoice.invoice_id, 22800, "pi_D1", paid=False)
+    )
+    post(runtime, pending)
+    held = receivable(resources, first.invoice.invoice_id)
+    assert (held.pending, held.next_step_on, held.status) == (Decimal("228.00"), None, Status.SENT)
+    failed = envelope(
+        "checkout.session.async_payment_failed", session(first.invoice.invoice_id, 22800, "pi_D1", paid=False)
+    )
+    post(runtime, failed)
+    again = receivable(resources, first.invoice.invoice_id)
+    assert (again.pending, again.due) == (Decimal("0.00"), Decimal("228.00"))
+    assert again.next_step_on is not None
+
+
+def test_a_refund_reopens_the_invoice_and_dunning_resumes(runtime, resources, invoices):
+    first = invoices[0]
+    post(runtime, envelope("checkout.session.completed", session(first.invoice.invoice_id, 22800, "pi_F1")))
+    post(runtime, envelope("charge.refunded", charge("pi_F1", "ch_F1", 5000)))
+    after = receivable(resources, first.invoice.invoice_id)
+    assert (after.status, after.due, after.refunded) == (
+        Status.PARTIALLY_PAID,
+        Decimal("50.00"),
+        Decimal("50.00"),
+    )
+    assert after.next_step_on is not None
+    # An older, smaller running total arriving late changes nothing.
+    post(runtime, envelope("charge.refunded", charge("pi_F1", "ch_F1", 2000)))
+    assert receivable(resources, first.invoice.invoice_id).refunded == Decimal("50.00")
+
+
+@pytest.mark.parametrize(
+    ("outcome", "status", "due"), [("won", Status.PAID, "0.00"), ("lost", Status.SENT, "96.00")]
+)
+def test_a_dispute_pauses_reminders_then_won_keeps_paid_lost_reopens(
+    runtime, resources, invoices, operator_inbox, outcome, status, due
+):
+    second = invoices[1]
+    invoice_id = second.invoice.invoice_id
+    post(runtime, envelope("checkout.session.completed", session(invoice_id, 9600, "pi_X1")))
+    post(runtime, envelope("charge.dispute.created", dispute("pi_X1", "du_X1", 9600, "needs_response")))
+    held = receivable(resources, invoice_id)
+    assert (held.status, held.next_step_on) == (Status.DISPUTED, None)
+    assert any(second.invoice.number in m["Subject"] for m in operator_inbox.messages())
+    post(runtime, envelope("charge.dispute.closed", dispute("pi_X1", "du_X1", 9600, outcome)))
+    after = receivable(resources, invoice_id)
+    assert (after.status, after.due) == (status, Decimal(due))
+    assert (after.next_step_on is None) == (outcome == "won")
+
+
+def test_a_payment_for_an_unknown_invoice_is_kept_for_review_and_alerted(
+    runtime, invoices, ledger, operator_inbox
+):
+    unknown = "inv-" + "0" * 32
+    status, _ = post(runtime, envelope("checkout.session.completed", session(unknown, 5000, "pi_U1")))
+    assert status == 200
+    kept = ledger.get("stripe:pi_U1")
+    assert (kept.invoice_id, kept.cents, kept.state) == (None, 5000, State.SUCCEEDED)
+    assert [e.group for e in ledger.to_review()] == ["stripe:pi_U1"]
+    alerts = [m for m in operator_inbox.messages() if "unmatched payment" in m["Subject"]]
+    assert len(alerts) == 1
+    assert "50.00 EUR" in alerts[0]["Subject"]
+
+
+def test_other_event_types_are_acknowledged_and_ignored(runtime, invoices, ledger):
+    event = envelope("customer.updated", {"id": "cus_1", "object": "customer"})
+    status, body = post(runtime, event)
+    assert status == 200
+    assert "not an event payments act on" in body["ignored"]
+    assert ledger.to_review() == []
+
+
+def test_anything_but_the_two_routes_is_a_plain_404(runtime, secrets):
+    response = runtime.call_url("StripeWebhookFunction", method="GET", path="/stripe/webhook")
+    assert response["statusCode"] == 404
+    assert runtime.call_url("StripeWebhookFunction", method="POST", path="/")["statusCode"] == 404
+
+
+def test_two_hundred_events_shuffled_and_concurrent_end_in_the_exact_expected_state(
+    runtime, stack, resources, bucket, with_clients, secrets, ledger
+):
+    rows = [f"C00{1 + i % 3};03/11/2026;Prestation {i};1;u;{100 + i};20;CMD-{i};;" for i in range(8)]
+    bucket.put("incoming/lot.csv", sales_csv(rows))
+    runtime.run_until_idle()
+    issued = sorted(InvoiceRepository(resources).all(), key=lambda s: s.invoice.number)
+    assert len(issued) == 8
+    events, expected = [], {}
+    for i, stored in enumerate(issued):
+        invoice_id, total = stored.invoice.invoice_id, int(stored.receivable.total * 100)
+        first, rest = total // 2, total - total // 2
+        a, b = f"pi_C{i}a", f"pi_C{i}b"
+        events += [
+            envelope("checkout.session.completed", session(invoice_id, first, a, paid=False)),
+            envelope("checkout.session.async_payment_succeeded", session(invoice_id, first, a, paid=False)),
+            envelope("checkout.session.completed", session(invoice_id, rest, b)),
+        ]
+        if i % 3 == 0:  # refunded twice (running totals 10.00 then 25.00)
+            events += [
+                envelope("charge.refunded", charge(a, f"ch_C{i}", 1000)),
+                envelope("charge.refunded", charge(a, f"ch_C{i}", 2500)),
+            ]
+            expected[invoice_id] = (Status.PARTIALLY_PAID, Decimal("25.00"))
+        elif i % 3 == 1:  # disputed and lost on the second payment
+            events += [
+                envelope("charge.dispute.created", dispute(b, f"du_C{i}", rest, "needs_response")),
+                envelope("charge.dispute.closed", dispute(b, f"du_C{i}", rest, "lost")),
+            ]
+            expected[invoice_id] = (Status.PARTIALLY_PAID, Decimal(rest) / 100)
+        else:
+            expected[invoice_id] = (Status.PAID, Decimal("0.00"))
+    deliveries = [*events, *random.Random(7).choices(events, k=200 - len(events))]
+    random.Random(11).shuffle(deliveries)
+
+    spec = stack.functions["StripeWebhookFunction"]
+    with runtime._environment(spec):  # one process, several "containers" (threads)
+        workers = [StripeWebhook.from_settings(WebhookSettings.from_env()) for _ in range(6)]
+
+        def deliver(n_event: tuple[int, dict[str, Any]]) -> int:
+            n, event = n_event
+            payload = json.dumps(event)
+            for _ in range(50):  # Stripe retries what is not answered 2xx
+                answer = workers[n % len(workers)].receive(payload, signature(payload, SECRET))
+                if answer.status == 200:
+                    return 200
+                time.sleep(0.02)
+            return answer.status
+
+        with ThreadPoolExecutor(6) as pool:
+            statuses = list(pool.map(deliver, enumerate(deliveries)))
+    assert statuses == [200] * 200
+    for stored in issued:
+        after = receivable(resources, stored.invoice.invoice_id)
+        assert (after.status, after.due) == expected[stored.invoice.invoice_id], stored.invoice.number
+        assert after.pending == Decimal("0.00")
+        kinds = sorted(e.kind.value for e in ledger.of_invoice(stored.invoice.invoice_id))
+        assert kinds.count(Kind.PAYMENT.value) == 2
+    assert ledger.to_review() == []
