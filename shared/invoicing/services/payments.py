@@ -426,7 +426,7 @@ class PaymentsEndpoint:
         try:  # TEMP until checkout lands
             from invoicing.services.checkout import PayLinks
         except ImportError:
-            PayLinks = None  # noqa: N806
+            PayLinks = None
 
         business = ""
         links = None
