@@ -22,8 +22,11 @@ from invoicing.domain.invoice import (
     Invoice,
     InvoiceReference,
     Line,
+    Settlement,
     Source,
 )
+from invoicing.domain.ledger import Entry, Kind, State
+from invoicing.domain.ledger import Source as EntrySource
 from invoicing.domain.parties import Address, Client, Locale, OperationCategory, Seller, VatRegime
 from invoicing.domain.receivable import (
     Chargeback,
@@ -217,7 +220,7 @@ def adjustment_from_dict(d: dict[str, Any]) -> AllowanceCharge:
 
 
 def draft_to_dict(d: Draft) -> dict[str, Any]:
-    return {
+    encoded: dict[str, Any] = {
         "document_type": d.document_type.value,
         "buyer": client_to_dict(d.buyer),
         "lines": [line_to_dict(line) for line in d.lines],
@@ -236,11 +239,19 @@ def draft_to_dict(d: Draft) -> dict[str, Any]:
             else None
         ),
     }
+    if d.settled is not None:  # only then, so the records of other documents stay as they were
+        encoded["settled"] = {
+            "on": _day(d.settled.on),
+            "method": d.settled.method,
+            "payment_id": d.settled.payment_id,
+        }
+    return encoded
 
 
 def draft_from_dict(d: dict[str, Any]) -> Draft:
     corrects = d.get("corrects")
     source = d.get("source")
+    settled = d.get("settled")
     return Draft(
         document_type=DocumentType(d["document_type"]),
         buyer=client_from_dict(d["buyer"]),
@@ -257,6 +268,11 @@ def draft_from_dict(d: dict[str, Any]) -> Draft:
         credit_reason=d.get("credit_reason"),
         credited_lines=tuple(CreditedLine(n, Decimal(q)) for n, q in d.get("credited_lines", ())),
         source=Source(source["file_key"], source["file_sha256"], source["group"]) if source else None,
+        settled=(
+            Settlement(date.fromisoformat(settled["on"]), settled["method"], settled["payment_id"])
+            if settled
+            else None
+        ),
     )
 
 
@@ -341,6 +357,21 @@ def receivable_to_dict(r: Receivable) -> dict[str, Any]:
         "chargebacks": [
             [c.dispute_id, c.payment_id, str(c.amount), c.state, _day(c.on), c.reason] for c in r.chargebacks
         ],
+        "entries": [
+            [
+                e.group,
+                e.kind.value,
+                e.ref,
+                e.state.value,
+                e.cents,
+                _day(e.on),
+                e.source.value,
+                e.currency,
+                e.method,
+                e.label,
+            ]
+            for e in r.entries
+        ],
         "delivery": {
             "state": d.state.value,
             "queued_at": _time(d.queued_at),
@@ -415,6 +446,22 @@ def receivable_from_dict(d: dict[str, Any]) -> Receivable:
         chargebacks=tuple(
             Chargeback(i, p, Decimal(a), st, date.fromisoformat(on), why)
             for i, p, a, st, on, why in d.get("chargebacks", ())
+        ),
+        entries=tuple(
+            Entry(
+                g,
+                Kind(k),
+                ref,
+                State(st),
+                cents,
+                date.fromisoformat(on),
+                EntrySource(src),
+                cur,
+                m,
+                d["invoice_id"],
+                lb,
+            )
+            for g, k, ref, st, cents, on, src, cur, m, lb in d.get("entries", ())
         ),
         delivery=DeliveryState(
             state=Delivery(dl["state"]),

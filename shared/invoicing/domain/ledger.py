@@ -135,21 +135,18 @@ def cents(amount: Decimal) -> int:
 def merge(old: Entry, new: Entry) -> Entry:
     """What the ledger holds after learning ``new`` about the entry it holds as ``old``.
 
-    Commutative, associative and idempotent: the furthest state wins (then, for refunds, the
-    largest running total; then the earliest day), and an invoice id once known is kept.
+    A join (commutative, associative, idempotent): the furthest state wins (then, for refunds,
+    the largest running total), dated by the earliest report of that state; an invoice id once
+    known is kept (two different ones, only possible with forged data: the smaller, so the
+    result does not depend on the order either).
     """
     if (old.group, old.key) != (new.group, new.key):
         raise LedgerError(f"{new.entry_id} is not {old.entry_id}")
-    first, second = sorted((old, new), key=_order)
-    winner = second
-    invoice_id = winner.invoice_id or first.invoice_id
-    if old.invoice_id and new.invoice_id and old.invoice_id != new.invoice_id:
-        # Two different invoices named for one payment: keep the smallest id, deterministically;
-        # the service refuses to reassign an entry, so this only happens with forged data.
-        invoice_id = min(old.invoice_id, new.invoice_id)
+    winner = max(old, new, key=_order)
+    ids = {e.invoice_id for e in (old, new) if e.invoice_id}
     on = min(old.on, new.on) if old.state is new.state else winner.on
-    return replace(winner, invoice_id=invoice_id, on=on, label=winner.label or first.label)
+    return replace(winner, invoice_id=min(ids) if ids else None, on=on, label=max(old.label, new.label))
 
 
-def _order(entry: Entry) -> tuple[tuple[int, int], int, str, str, str]:
-    return (entry.rank, entry.cents, entry.on.isoformat(), entry.method, entry.label)
+def _order(entry: Entry) -> tuple[tuple[int, int], int, str, str, str, str]:
+    return (entry.rank, entry.cents, entry.on.isoformat(), entry.method, entry.currency, entry.source.value)

@@ -52,7 +52,7 @@ from invoicing.domain.dunning_policy import (
     default_tones,
 )
 from invoicing.domain.invoice import Invoice, Totals
-from invoicing.domain.ledger import Entry, Kind, State
+from invoicing.domain.ledger import Entry, Kind, State, merge
 from invoicing.domain.money import ZERO
 from invoicing.domain.vat import VatTreatment
 
@@ -98,9 +98,6 @@ class Delivery(StrEnum):
     SENT = "sent"
     FAILED = "failed"
 
-
-#: A chargeback only moves forward (ledger.merge's rule; lost over won).
-_CHARGEBACK_RANK = {"open": 0, "won": 1, "lost": 2}
 
 #: Where a (re)send may start from.
 _SENDABLE = (Delivery.PENDING, Delivery.QUEUED, Delivery.SCHEDULED)
@@ -255,6 +252,8 @@ class Receivable:
     #: but no reminder is sent for what they cover.
     in_progress: tuple[Payment, ...] = ()
     chargebacks: tuple[Chargeback, ...] = ()
+    #: The payments ledger's entries about it (``settle``), from which the four above follow.
+    entries: tuple[Entry, ...] = ()
     delivery: DeliveryState = field(default_factory=DeliveryState)
     dunning: DunningState = field(default_factory=DunningState)
     #: Every email that went out about it, oldest first.
@@ -615,14 +614,13 @@ class Receivable:
         return self._next(refunds=(*self.refunds, Refund(refund_id, payment_id, amount, on)))
 
     def settle(self, entries: Iterable[Entry]) -> Receivable:
-        """Follow the payments ledger: what ``entries`` (this invoice's) say about its payments,
-        refunds and chargebacks, merged into what is recorded by the ledger's rule (an entry
-        only moves forward, refunds only grow). Any order, any number of times, gives the same
-        receivable; nothing new gives the same object back (no write)."""
-        payments = {p.payment_id: p for p in self.payments}
-        in_progress = {p.payment_id: p for p in self.in_progress}
-        refunds = {r.refund_id: r for r in self.refunds}
-        chargebacks = {c.dispute_id: c for c in self.chargebacks}
+        """Follow the payments ledger: ``entries`` (this invoice's) are merged into the ones it
+        holds by the ledger's own rule (``ledger.merge``, a join), and its payments, payments in
+        progress, refunds and chargebacks are derived from them (beside the payments recorded
+        by hand with ``record_payment``, which have ids of their own). So any order, any
+        number of times and any batching give the same receivable; nothing new gives the same
+        object back (no write)."""
+        held = {e.entry_id: e for e in self.entries}
         for entry in entries:
             if entry.invoice_id != self.invoice_id:
                 raise TransitionRefused(f"{entry.entry_id} is not a payment of {self.number}")
@@ -630,39 +628,32 @@ class Receivable:
                 raise TransitionRefused(f"{entry.entry_id} is in {entry.currency}, {self.number} in EUR")
             if self.is_credit_note:
                 raise TransitionRefused(f"{self.number} is a credit note: it is not paid")
-            amount, group = entry.amount, entry.group
-            if entry.kind is Kind.PAYMENT:
-                if group in payments:
-                    continue  # succeeded is final
-                if entry.state is State.SUCCEEDED:
-                    in_progress.pop(group, None)
-                    if amount > 0:
-                        payments[group] = Payment(group, amount, entry.on, entry.method)
-                elif entry.state is State.PENDING and amount > 0:
-                    in_progress[group] = Payment(group, amount, entry.on, entry.method)
-                else:
-                    in_progress.pop(group, None)
-            elif entry.kind is Kind.REFUND:
-                known = refunds.get(entry.entry_id)
-                if amount > 0 and (known is None or amount > known.amount):
-                    refunds[entry.entry_id] = Refund(entry.entry_id, group, amount, entry.on)
-            else:
-                held = chargebacks.get(entry.entry_id)
-                state = entry.state.value
-                if held is None or _CHARGEBACK_RANK[state] > _CHARGEBACK_RANK[held.state]:
-                    chargebacks[entry.entry_id] = Chargeback(
-                        entry.entry_id, group, amount, state, entry.on, entry.label
-                    )
-        settled = replace(
-            self,
-            payments=tuple(sorted(payments.values(), key=lambda p: (p.on, p.payment_id))),
-            in_progress=tuple(sorted(in_progress.values(), key=lambda p: (p.on, p.payment_id))),
-            refunds=tuple(sorted(refunds.values(), key=lambda r: (r.on, r.refund_id))),
-            chargebacks=tuple(sorted(chargebacks.values(), key=lambda c: (c.on, c.dispute_id))),
-        )
-        if settled == self:
+            known = held.get(entry.entry_id)
+            held[entry.entry_id] = entry if known is None else merge(known, entry)
+        merged = tuple(sorted(held.values(), key=lambda e: e.entry_id))
+        if merged == self.entries:
             return self
-        return replace(settled, version=self.version + 1)
+        ledger_ids = {e.group for e in merged if e.kind is Kind.PAYMENT} | {e.entry_id for e in merged}
+        payments = [p for p in self.payments if p.payment_id not in ledger_ids]
+        refunds = [r for r in self.refunds if r.refund_id not in ledger_ids]
+        in_progress, chargebacks = [], []
+        for e in merged:
+            if e.kind is Kind.PAYMENT and e.cents > 0:
+                if e.state is State.SUCCEEDED:
+                    payments.append(Payment(e.group, e.amount, e.on, e.method))
+                elif e.state is State.PENDING:
+                    in_progress.append(Payment(e.group, e.amount, e.on, e.method))
+            elif e.kind is Kind.REFUND and e.cents > 0:
+                refunds.append(Refund(e.entry_id, e.group, e.amount, e.on))
+            elif e.kind is Kind.CHARGEBACK:
+                chargebacks.append(Chargeback(e.entry_id, e.group, e.amount, e.state.value, e.on, e.label))
+        return self._next(
+            entries=merged,
+            payments=tuple(sorted(payments, key=lambda p: (p.on, p.payment_id))),
+            in_progress=tuple(in_progress),
+            refunds=tuple(sorted(refunds, key=lambda r: (r.on, r.refund_id))),
+            chargebacks=tuple(chargebacks),
+        )
 
     def pause(self, until: date, today: date) -> Receivable:
         if self.is_credit_note:
