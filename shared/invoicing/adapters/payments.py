@@ -59,6 +59,8 @@ class PaymentLedger:
 
     def record(self, entry: Entry, *, attempts: int = 10) -> Recorded:
         """Merge ``entry`` into the ledger; returns what was there and what is there now."""
+        if self._create(entry):  # most reports are of something new: one write, no read
+            return Recorded(None, entry)
         for attempt in range(attempts):
             stored, version = self._get(entry.group, entry.key)
             after = entry if stored is None else merge(stored, entry)
@@ -84,6 +86,19 @@ class PaymentLedger:
                 continue
             return Recorded(stored, after)
         raise LedgerConflict(f"{entry.entry_id}: changed by others {attempts} times in a row")
+
+    def _create(self, entry: Entry) -> bool:
+        try:
+            self._db.put_item(
+                TableName=self.table,
+                Item=_item(entry, 1),
+                ConditionExpression="attribute_not_exists(group_id)",
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
 
     # --- reading -------------------------------------------------------------------------------
 

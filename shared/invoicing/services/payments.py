@@ -65,10 +65,11 @@ class PaymentBook:
         self.ledger = ledger
         self.invoices = invoices
 
-    def record(self, entry: Entry, *, issuing: bool = False) -> Settled:
+    def record(self, entry: Entry, *, issuing: bool = False, known: StoredInvoice | None = None) -> Settled:
         """Merge ``entry`` into the ledger and settle the invoice its payment belongs to.
         ``issuing``: the invoice is being issued from this very payment (an online sale) and
-        opens paid; until it exists there is nothing to settle."""
+        opens paid; until it exists there is nothing to settle. ``known``: the invoice as the
+        caller just read it (saves a read; a stale one costs a retry, never an update)."""
         recorded = self.ledger.record(entry)
         group = self.ledger.group(entry.group)
         invoice_id = _invoice_of(group)
@@ -80,7 +81,8 @@ class PaymentBook:
                 e = self.ledger.record(replace(e, invoice_id=invoice_id)).after
             if e.invoice_id == invoice_id:
                 mine.append(e)
-        stored = self.invoices.get(invoice_id)
+        stored = known if known is not None and known.invoice.invoice_id == invoice_id else None
+        stored = stored or self.invoices.get(invoice_id)
         if stored is None:
             if issuing:
                 return Settled(recorded, invoice_id)
@@ -281,15 +283,16 @@ class StripeWebhook:
 
     def _record(self, facts: StripeFacts, entry: Entry) -> Settled:
         assert self.book is not None
-        issuing = False
-        if entry.invoice_id is not None and self.book.known(entry.invoice_id) is None:
-            entry = replace(
-                entry, invoice_id=None, label=f"invoice {entry.invoice_id} unknown; {entry.label}"
-            )
+        issuing, known = False, None
+        if entry.invoice_id is not None:
+            known = self.book.known(entry.invoice_id)
+            if known is None:
+                label = f"invoice {entry.invoice_id} unknown; {entry.label}"
+                entry = replace(entry, invoice_id=None, label=label)
         elif facts.sale is not None and self.sales is not None:
             invoice_id = self.sales.issue(facts, entry, self.time_zone)
             entry, issuing = replace(entry, invoice_id=invoice_id), True
-        settled = self.book.record(entry, issuing=issuing)
+        settled = self.book.record(entry, issuing=issuing, known=known)
         self._tell(facts, settled)
         return settled
 
