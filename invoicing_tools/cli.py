@@ -4,6 +4,10 @@ invoicing demo                         the whole flow on the embedded local AWS 
 invoicing local [--port 4566]          keep a local AWS running with every sample stack
 invoicing check SALES [--clients F]    validate an export offline, as the generate function would
 invoicing invoices --stack NAME        list the invoices of a deployed stack (AWS credentials)
+invoicing overdue|show|pause|...       the reminders of a deployed stack (invoicing_tools.operate)
+invoicing payments unmatched|assign|record|show
+                                       the payments ledger: bank credits left for review, assigning
+                                       them, cheques and cash received by hand (operate)
 """
 
 from __future__ import annotations

@@ -10,6 +10,12 @@ invoicing exclude (NUMBER | --client REF) --reason TEXT --stack NAME
 invoicing include --client REF --stack NAME         reminders again for a client's later invoices
 invoicing resend NUMBER --stack NAME                queue the document for the send function again
 
+invoicing payments unmatched --stack NAME           money no invoice is known for (bank credits to review...)
+invoicing payments assign GROUP NUMBER --stack NAME say which invoice an unmatched payment pays
+invoicing payments record NUMBER AMOUNT --method cheque|cash|transfer --on DATE --reference REF --stack NAME
+                                                    a payment received by hand; once per reference
+invoicing payments show NUMBER --stack NAME         an invoice's payments and what is still due
+
 Every command takes ``--json``: one JSON object (a list for ``overdue``) on stdout, and on
 failure ``{"error": "..."}`` on stdout instead of a message on stderr.
 
@@ -27,7 +33,8 @@ Lambda functions the settings are read from the environment file ``invoicing loc
 the stack (``out/local/<stack>.env.json``).
 
 Tests and other programs pass their own desk: ``main(argv, desk_for=...)`` or
-``register(subparsers, desk_for=...)`` with a function from the stack's name to a ``Desk``.
+``register(subparsers, desk_for=...)`` with a function from the stack's name to a ``Desk``
+(and ``cashbook_for=...`` to a ``Cashbook`` for the ``payments`` commands).
 """
 
 from __future__ import annotations
@@ -44,10 +51,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from invoicing.services.cashbook import Applied, Cashbook
     from invoicing.services.desk import Desk, Row
     from invoicing.settings import RemindSettings
 
 DeskFor = Callable[[str], "Desk"]
+CashbookFor = Callable[[str], "Cashbook"]
 
 #: Where ``invoicing local`` writes each local stack's function environments.
 LOCAL_ENV_DIR = Path(__file__).resolve().parents[1] / "out" / "local"
@@ -55,6 +64,8 @@ LOCAL_ENV_DIR = Path(__file__).resolve().parents[1] / "out" / "local"
 _STACK_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,127}")
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _FRENCH_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+#: An amount as typed: 1234.56, 1234,56, 1 234,56 (digits, one decimal mark, an optional sign).
+_AMOUNT = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
 
 
 class UsageError(Exception):
@@ -127,6 +138,14 @@ def parse_date(text: str) -> date:
         raise UsageError(f"{_shown(text)} is not a day of the calendar") from None
 
 
+def parse_amount(text: str) -> Decimal:
+    """``120.50``, ``120,50`` or ``1 234,56`` (spaces between thousands)."""
+    value = "".join(text.split()).replace("\u202f", "")
+    if not _AMOUNT.fullmatch(value):
+        raise UsageError(f"{_shown(text)} is not an amount: write 120.50 or 120,50")
+    return Decimal(value.replace(",", "."))
+
+
 def _shown(text: str) -> str:
     from invoicing.domain.text import quoted
 
@@ -134,9 +153,28 @@ def _shown(text: str) -> str:
 
 
 def _stack(args: argparse.Namespace) -> Desk:
-    if not _STACK_NAME.fullmatch(args.stack):
-        raise UsageError(f"--stack: {_shown(args.stack)} is not a stack name")
+    _check_stack(args.stack)
     return args.desk_for(args.stack)
+
+
+def _cashbook(args: argparse.Namespace) -> Cashbook:
+    _check_stack(args.stack)
+    return args.cashbook_for(args.stack)
+
+
+def _check_stack(name: str) -> None:
+    if not _STACK_NAME.fullmatch(name):
+        raise UsageError(f"--stack: {_shown(name)} is not a stack name")
+
+
+def cashbook_for_stack(stack: str) -> Cashbook:
+    from invoicing.services.cashbook import Cashbook
+
+    settings = remind_settings(stack)
+    try:
+        return Cashbook.from_settings(settings)
+    except ValueError as exc:  # no payments table in the settings
+        raise Refused(f"the settings of {stack}-remind: {exc}") from exc
 
 
 # --- the commands -----------------------------------------------------------------------------------
@@ -232,6 +270,72 @@ def resend(args: argparse.Namespace, out: Output) -> int:
     return out.action(r, f"queued to be sent again (delivery {r.delivery})")
 
 
+# --- payments -----------------------------------------------------------------------------------------
+
+
+def payments_unmatched(args: argparse.Namespace, out: Output) -> int:
+    rows = _cashbook(args).unmatched()
+    if args.json:
+        return out.json([r.as_dict() for r in rows])
+    if not rows:
+        out.line("no unmatched payment")
+        return 0
+    lines = []
+    totals: dict[str, Decimal] = {}
+    for r in rows:
+        lines.append(f"{r.on}  {r.amount:>12} {r.currency}  {r.source:<6}  {r.group}")
+        lines.append(f"    {_text(r.label, 100)}")
+        if r.reason:
+            lines.append(f"    {r.how}: {_text(r.reason, 200)}")
+        totals[r.currency] = totals.get(r.currency, Decimal(0)) + Decimal(r.amount)
+    amounts = ", ".join(f"{total} {currency}" for currency, total in sorted(totals.items()))
+    lines.append(
+        f"{len(rows)} unmatched payment(s), {amounts}; "
+        "assign one with: invoicing payments assign GROUP NUMBER (a unique beginning of GROUP is enough)"
+    )
+    out.line("\n".join(lines))
+    return 0
+
+
+def payments_assign(args: argparse.Namespace, out: Output) -> int:
+    done = _cashbook(args).assign(args.group, args.number)
+    what = "assigned to" if done.changed else "already assigned to"
+    return out.applied(done, f"{done.payment.group}: {what} {done.number}")
+
+
+def payments_record(args: argparse.Namespace, out: Output) -> int:
+    amount = parse_amount(args.amount)
+    on = parse_date(args.on)
+    done = _cashbook(args).record(args.number, amount, method=args.method, on=on, reference=args.reference)
+    p = done.payment
+    what = "recorded" if done.changed else "already recorded"
+    return out.applied(
+        done, f"{p.group}: {p.method} of {p.amount} {p.currency} on {p.on} {what} for {done.number}"
+    )
+
+
+def payments_show(args: argparse.Namespace, out: Output) -> int:
+    found = _cashbook(args).of_invoice(args.number)
+    if args.json:
+        return out.json(found.as_dict())
+    lines = [
+        f"{found.number}  {_text(found.client, 60)}",
+        f"  total {found.total}, paid {found.paid}, due {found.due}; status {found.status}",
+    ]
+    for p in found.payments:
+        how = f" ({p.how})" if p.how else ""
+        lines.append(
+            f"  {p.on}  {p.kind:<10} {p.state:<9} {p.amount:>12} {p.currency}  {p.method or '-':<9} "
+            f"{p.group}{how}"
+        )
+        if p.label:
+            lines.append(f"      {_text(p.label, 100)}")
+    if not found.payments:
+        lines.append("  no payment recorded")
+    out.line("\n".join(lines))
+    return 0
+
+
 # --- output -----------------------------------------------------------------------------------------
 
 
@@ -252,6 +356,12 @@ class Output:
         if self.as_json:
             return self.json(r.as_dict())
         self.line(f"{r.number}: {done}")
+        return 0
+
+    def applied(self, done: Applied, text: str) -> int:
+        if self.as_json:
+            return self.json(done.as_dict())
+        self.line(f"{text}; {done.number} is {done.status}, due {done.due}")
         return 0
 
     def error(self, message: str, code: int, prog: str) -> int:
@@ -311,7 +421,9 @@ def _run(command: Callable[[argparse.Namespace, Output], int]) -> Callable[[argp
         from botocore.exceptions import BotoCoreError, ClientError
 
         from invoicing.adapters.invoices import StaleReceivable
+        from invoicing.adapters.payments import LedgerConflict
         from invoicing.domain.receivable import TransitionRefused
+        from invoicing.services.cashbook import PaymentRefused, UnknownPayment
         from invoicing.services.desk import BadArgument, UnknownInvoice
 
         out = Output(args.json)
@@ -322,7 +434,15 @@ def _run(command: Callable[[argparse.Namespace, Output], int]) -> Callable[[argp
             return out.error(str(exc), 2, prog)
         except BadArgument as exc:  # a reason or a reference the desk does not take
             return out.error(str(exc), 2, prog)
-        except (Refused, UnknownInvoice, TransitionRefused, StaleReceivable) as exc:
+        except (
+            Refused,
+            UnknownInvoice,
+            UnknownPayment,
+            PaymentRefused,
+            TransitionRefused,
+            StaleReceivable,
+            LedgerConflict,
+        ) as exc:
             return out.error(str(exc), 1, prog)
         except (BotoCoreError, ClientError) as exc:
             return out.error(f"AWS: {exc}", 1, prog)
@@ -330,10 +450,14 @@ def _run(command: Callable[[argparse.Namespace, Output], int]) -> Callable[[argp
     return run
 
 
-def register(subparsers: Any, *, desk_for: DeskFor | None = None) -> None:
-    """Add the reminder commands to ``invoicing``'s subcommands. ``desk_for`` gives the desk of a
-    stack by name (default: ``desk_for_stack``, the deployed stack's own settings)."""
+def register(
+    subparsers: Any, *, desk_for: DeskFor | None = None, cashbook_for: CashbookFor | None = None
+) -> None:
+    """Add the reminder and ``payments`` commands to ``invoicing``'s subcommands. ``desk_for``
+    gives the desk of a stack by name (default: ``desk_for_stack``, the deployed stack's own
+    settings), ``cashbook_for`` its payments ledger (default: ``cashbook_for_stack``)."""
     find = desk_for or (lambda stack: desk_for_stack(stack))
+    ledger = cashbook_for or (lambda stack: cashbook_for_stack(stack))
 
     def add(name: str, command: Callable[[argparse.Namespace, Output], int], summary: str) -> Any:
         p = subparsers.add_parser(name, help=summary, description=summary)
@@ -370,13 +494,50 @@ def register(subparsers: Any, *, desk_for: DeskFor | None = None) -> None:
     p = add("resend", resend, "queue an invoice for sending again (corrected address, lost email)")
     p.add_argument("number")
 
+    summary = "the payments ledger: unmatched money, assigning it, payments received by hand"
+    group = subparsers.add_parser("payments", help=summary, description=summary)
+    actions = group.add_subparsers(dest="action", required=True, metavar="ACTION")
 
-def main(argv: list[str] | None = None, *, desk_for: DeskFor | None = None) -> int:
+    def pay(name: str, command: Callable[[argparse.Namespace, Output], int], summary: str) -> Any:
+        p = actions.add_parser(name, help=summary, description=summary)
+        p.add_argument("--stack", required=True, metavar="NAME", help="the stack's name, as deployed")
+        p.add_argument("--json", action="store_true", help="machine-readable output on stdout")
+        p.set_defaults(run=_run(command), cashbook_for=ledger, command=f"payments {name}")
+        return p
+
+    pay("unmatched", payments_unmatched, "money no invoice is known for: bank credits to review, ...")
+    p = pay("assign", payments_assign, "say which invoice an unmatched payment pays; the invoice is settled")
+    p.add_argument(
+        "group", help="the payment, as listed by `payments unmatched` (a unique beginning will do)"
+    )
+    p.add_argument("number", help="the invoice it pays, e.g. FA2026-00012")
+    p = pay("record", payments_record, "record a payment received by hand (cheque, cash, a transfer)")
+    p.add_argument("number", help="the invoice it pays, e.g. FA2026-00012")
+    p.add_argument("amount", help="what was received: 120.50 or 120,50")
+    p.add_argument("--method", required=True, choices=["cheque", "cash", "transfer"])
+    p.add_argument(
+        "--on", required=True, metavar="DATE", help="the day it was received: 2026-12-20 or 20/12/2026"
+    )
+    p.add_argument(
+        "--reference",
+        required=True,
+        metavar="REF",
+        help="the cheque number or receipt: the same reference is recorded once",
+    )
+    p = pay("show", payments_show, "an invoice's payments and what is still due")
+    p.add_argument("number", help="e.g. FA2026-00012")
+
+
+def main(
+    argv: list[str] | None = None, *, desk_for: DeskFor | None = None, cashbook_for: CashbookFor | None = None
+) -> int:
     """These commands alone (``python -m invoicing_tools.operate``, tests)."""
     parser = argparse.ArgumentParser(
         prog="invoicing", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    register(parser.add_subparsers(dest="command", required=True), desk_for=desk_for)
+    register(
+        parser.add_subparsers(dest="command", required=True), desk_for=desk_for, cashbook_for=cashbook_for
+    )
     args = parser.parse_args(argv)
     return int(args.run(args))
 
