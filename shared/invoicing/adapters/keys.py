@@ -1,6 +1,8 @@
 """Where each document lives in the documents bucket. One place, so nobody guesses paths.
 
-incoming/<path>           files dropped by the business (clients under incoming/clients/)
+incoming/<path>           files dropped by the business (clients under incoming/clients/); sales
+                          paid online, written by the stripe_webhook function, under
+                          incoming/stripe/<Checkout Session id>.json
 processed/<path>          a source file once its invoices exist
 rejected/<path>           a source file refused whole
 reports/<path>.errors.csv and reports/<path>.invoices.csv: why it was refused, what it made
@@ -22,6 +24,8 @@ from invoicing.domain.invoice import Invoice
 
 INCOMING = "incoming/"
 CLIENTS = "incoming/clients/"
+#: Sales paid online (``invoicing.ingest.online_sale``); they end in processed/stripe/.
+ONLINE_SALES = "incoming/stripe/"
 INBOX = "inbox/"
 
 
@@ -37,6 +41,16 @@ def is_incoming(key: str) -> bool:
 
 def is_clients_file(key: str) -> bool:
     return key.startswith(CLIENTS)
+
+
+def is_online_sale(key: str) -> bool:
+    """A sale paid online, as the stripe_webhook function hands it to generate."""
+    return key.startswith(ONLINE_SALES)
+
+
+def online_sale(session_id: str) -> str:
+    """Where the sale of a Checkout Session is written: ``incoming/stripe/<session id>.json``."""
+    return f"{ONLINE_SALES}{session_id}.json"
 
 
 def stamp(when: datetime) -> str:

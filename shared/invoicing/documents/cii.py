@@ -15,6 +15,10 @@ EN 16931 (the FNFE BR-FR rules, version 1.4.0):
   directory) when the party has one, else the e-mail address under scheme EM.
 - VAT rates written as the French list spells them: ``20``, ``10``, ``5.5``, ``2.1``, ``0`` (BR-FR-16).
 
+An invoice issued paid (``Invoice.settled``, an online sale) says so: its total as paid (BT-113) and
+nothing due (BT-115, BR-CO-16), how it was paid (BT-81) in place of the transfer details, and "Facture
+acquittée le …" as its payment terms (BT-20).
+
 The XML says what the visible invoice says (``invoicing.documents.pdf``): the same parties, lines,
 discounts, totals, exemption wording, payment details and legal mentions.
 """
@@ -29,6 +33,7 @@ from lxml import etree
 
 from invoicing.documents.mentions import Kind, Where, mentions
 from invoicing.domain.invoice import AllowanceCharge, Invoice, Line
+from invoicing.domain.money import ZERO
 from invoicing.domain.parties import Address, Client, OperationCategory, Seller, VatRegime
 from invoicing.domain.vat import VatCategory, VatTreatment
 
@@ -99,6 +104,21 @@ DEFAULT_UNIT_CODE = "C62"
 DEFAULT_ALLOWANCE_REASON_CODE = "95"
 
 LINE_DISCOUNT_REASON = {"fr": "Remise", "en": "Discount"}
+
+#: BT-81 of an invoice issued paid, by ``Settlement.method`` (UNTDID 4461): 48 bank card, 59 SEPA
+#: direct debit, 42 payment to bank account (a bank transfer received), 10 cash, 20 cheque; any other
+#: (PayPal, Link, Klarna...) 68, online payment service. Not 58 (SEPA credit transfer), which asks for
+#: the account to pay into (BR-61): nothing is left to pay.
+PAID_MEANS: dict[str, str] = {
+    "card": "48",
+    "sepa_debit": "59",
+    "customer_balance": "42",
+    "bank_transfer": "42",
+    "transfer": "42",
+    "cash": "10",
+    "cheque": "20",
+}
+ONLINE_PAYMENT_MEANS = "68"
 
 
 class _Names(dict[str, str]):
@@ -363,13 +383,16 @@ def _tax_category(tax: etree._Element, vat: VatTreatment, reasons: dict[str, str
 
 def _address(party: etree._Element, address: Address) -> None:
     postal = _sub(party, _RAM["PostalTradeAddress"])
-    _put(postal, "PostcodeCode", address.postcode)
+    # Only the country is required (BR-11); a buyer who paid online may have given no address.
+    if address.postcode:
+        _put(postal, "PostcodeCode", address.postcode)
     lines = [line for line in address.lines if line.strip()]
     if len(lines) > 3:  # CII has three address lines; the rest joins the third
         lines = [lines[0], lines[1], ", ".join(lines[2:])]
     for tag, text in zip(("LineOne", "LineTwo", "LineThree"), lines, strict=False):
         _put(postal, tag, text)
-    _put(postal, "CityName", address.city)
+    if address.city:
+        _put(postal, "CityName", address.city)
     _put(postal, "CountryID", address.country)
 
 
@@ -442,7 +465,9 @@ def _delivery(transaction: etree._Element, invoice: Invoice) -> None:
 def _settlement(transaction: etree._Element, invoice: Invoice, spec: _Profile, said: Said) -> None:
     settlement = _sub(transaction, _RAM["ApplicableHeaderTradeSettlement"])
     seller, draft, totals = invoice.seller, invoice.draft, invoice.totals
-    pays_by_transfer = bool(seller.iban) and not invoice.is_credit_note
+    settled = invoice.settled
+    # An invoice issued paid asks for no transfer: no payment reference, no account to pay into.
+    pays_by_transfer = bool(seller.iban) and not invoice.is_credit_note and settled is None
     if pays_by_transfer:
         _put(settlement, "PaymentReference", invoice.number)  # BT-83, the transfer's reference
     _put(settlement, "InvoiceCurrencyCode", invoice.currency)
@@ -452,6 +477,9 @@ def _settlement(transaction: etree._Element, invoice: Invoice, spec: _Profile, s
         _put(means, "PayeePartyCreditorFinancialAccount/IBANID", seller.iban)
         if spec.creditor_bic and seller.bic:
             _put(means, "PayeeSpecifiedCreditorFinancialInstitution/BICID", seller.bic)
+    elif settled is not None:  # BT-81: how it was paid
+        means = _sub(settlement, _RAM["SpecifiedTradeSettlementPaymentMeans"])
+        _put(means, "TypeCode", PAID_MEANS.get(settled.method, ONLINE_PAYMENT_MEANS))
 
     locale = invoice.locale
     due_code = vat_point_date_code(invoice)
@@ -493,7 +521,12 @@ def _settlement(transaction: etree._Element, invoice: Invoice, spec: _Profile, s
     _put(summation, "TaxBasisTotalAmount", _money(totals.tax_basis_total))
     _put(summation, "TaxTotalAmount", _money(totals.vat_total), currencyID=invoice.currency)
     _put(summation, "GrandTotalAmount", _money(totals.grand_total))
-    _put(summation, "DuePayableAmount", _money(totals.grand_total))
+    if settled is not None:
+        # BT-113, paid before issue; BR-CO-16: due (BT-115) = total (BT-112) - paid + rounding (BT-114).
+        _put(summation, "TotalPrepaidAmount", _money(totals.grand_total))
+        _put(summation, "DuePayableAmount", _money(ZERO))
+    else:
+        _put(summation, "DuePayableAmount", _money(totals.grand_total))
 
     if draft.corrects is not None:  # BT-25 and BT-26, the invoice a credit note corrects
         reference = _sub(settlement, _RAM["InvoiceReferencedDocument"])

@@ -81,9 +81,18 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import escape
 
 from invoicing.documents import format as fmt
-from invoicing.documents.mentions import Kind, for_email
+from invoicing.documents.mentions import Kind, for_email, paid_by
 from invoicing.domain.identifiers import grouped_iban
-from invoicing.domain.invoice import DocumentType, Draft, Invoice, InvoiceReference, Line, Source, issue
+from invoicing.domain.invoice import (
+    DocumentType,
+    Draft,
+    Invoice,
+    InvoiceReference,
+    Line,
+    Settlement,
+    Source,
+    issue,
+)
 from invoicing.domain.money import ZERO
 from invoicing.domain.parties import Address as PostalAddress
 from invoicing.domain.parties import Client, Locale, Seller
@@ -147,6 +156,7 @@ CONTEXT_VARIABLES = frozenset(
         "corrects",
         "reason",
         "settlement",
+        "settled",
         "legal_mentions",
         "seller",
         "logo_src",
@@ -449,7 +459,9 @@ def compose_invoice_email(
     - ``sender``: the business's address (an SES verified identity); ``From`` shows the seller's legal
       name. ``reply_to``: where replies go, when not to ``sender``.
     - ``due``: what is still to pay (``Receivable.due``), by default the total incl. VAT; between zero
-      and the total. With nothing due, neither the payment link nor the bank details are given.
+      and the total. With nothing due, neither the payment link nor the bank details are given. An
+      invoice issued paid (``Invoice.settled``, an online sale) has nothing due, whatever ``due`` says:
+      its email is a receipt ("Voici votre facture acquittée"), as its PDF is.
     - ``pay_url``: the payment link (``https://…/pay/<token>``), if any. A credit note has no payment
       link and no due date: both are left out of its email.
     - ``to``: the recipient, by default the buyer's email (``NoRecipient`` when it has none).
@@ -467,6 +479,8 @@ def compose_invoice_email(
     recipient = _recipient(invoice, to)
     pilot = _pilot(pilot_for, to)
     logo_type, logo_cid = _logo(logo, sender)
+    if invoice.settled is not None and not invoice.is_credit_note:
+        due = ZERO  # the email goes with the PDF, which says "acquittée": it asks for nothing
     context = email_context(invoice, due=due, pay_url=pay_url, logo_cid=logo_cid, pilot=pilot)
     kind = "credit_note" if invoice.is_credit_note else "invoice"
     return _customer_message(
@@ -949,6 +963,7 @@ def email_context(
             settlement = text
         else:
             legal.append(text)
+    paid = invoice.settled if not credit_note else None
 
     address = seller.address
     return {
@@ -977,6 +992,11 @@ def email_context(
         "corrects": corrects,
         "reason": reason,
         "settlement": settlement,
+        "settled": (
+            {"date": _long_day(paid.on, locale), "method": paid_by(paid.method, locale), "text": settlement}
+            if paid is not None
+            else None
+        ),
         "legal_mentions": legal,
         "seller": {
             "name": seller.legal_name,
@@ -1285,6 +1305,7 @@ def _sample_contexts(kind: str, locale: str) -> Iterator[dict[str, Any]]:
         yield email_context(invoice, due=half)
         yield email_context(_without_bank(invoice), pilot=SAMPLE_PILOT_FOR)
         yield email_context(invoice, due=ZERO)
+        yield email_context(sample_invoice(locale, settled=True), due=ZERO, logo_cid=logo_cid)
     elif kind in REMINDER_KINDS:
         tone = kind.removeprefix("reminder_")
         full = sample_reminder(locale, tone)
@@ -1399,9 +1420,10 @@ _SAMPLE_SELLER = Seller(
 
 
 @cache
-def sample_invoice(locale: str = "fr", *, credit_note: bool = False) -> Invoice:
-    """A fictional issued invoice (or a credit note correcting it) to a business client writing in
-    ``locale``: what previews and override checks render."""
+def sample_invoice(locale: str = "fr", *, credit_note: bool = False, settled: bool = False) -> Invoice:
+    """A fictional issued invoice (or a credit note correcting it, or the invoice issued paid by
+    card, as an online sale is) to a business client writing in ``locale``: what previews and
+    override checks render."""
     if locale == "en":
         buyer = Client(
             ref="C004",
@@ -1455,6 +1477,9 @@ def sample_invoice(locale: str = "fr", *, credit_note: bool = False) -> Invoice:
         issue_date=date(2026, 11, 23),
         default_terms=PaymentTerms(30),
     )
+    if settled:
+        paid = Settlement(date(2026, 11, 23), "card", "stripe:pi_sample")
+        return replace(issued, draft=replace(draft, settled=paid))
     if not credit_note:
         return issued
     note = Draft(

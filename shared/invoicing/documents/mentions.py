@@ -15,6 +15,9 @@ business, the document is a credit note, the seller opted for VAT on debits, a l
   (art. 262 ter I), export (art. 262 I), with the domain's wording, under the VAT summary and as the
   XML exemption reason (BT-120).
 - A credit note: the invoice it corrects and its reason (ACD), and how it is settled (page and BT-20).
+- An invoice paid before it was issued (an online sale, ``Invoice.settled``): "Facture acquittée le
+  26/11/2026 — payée par carte bancaire", in place of the payment box, as BT-20 and in its e-mail. The
+  late-payment mentions stay: L441-10 wants them on every invoice between businesses, paid or not.
 
 Where each goes is part of the mention (``where``); its ``kind`` says which block of the page holds it.
 """
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from enum import Flag, StrEnum, auto
 
@@ -55,7 +59,7 @@ class Kind(StrEnum):
     REFERENCE = "reference"
     #: Why there is no VAT: under the VAT summary.
     EXEMPTION = "exemption"
-    #: How a credit note is settled: in place of the payment box.
+    #: How a credit note is settled, or that an invoice is paid: in place of the payment box.
     SETTLEMENT = "settlement"
     #: Late payment, discount, VAT on debits, nature of the operations: the legal block at the foot.
     LEGAL = "legal"
@@ -141,11 +145,44 @@ WORDING: dict[str, tuple[str, str]] = {
         "Montant à déduire de vos prochains règlements ou remboursé sur demande.",
         "Amount to be deducted from your next payments or refunded on request.",
     ),
+    # An invoice paid before it was issued: {paid_by} is one of PAID_BY.
+    "settled": ("Facture acquittée le {date} — {paid_by}", "Paid on {date} {paid_by}"),
     # The seller's identity, in parts.
     "capital": ("au capital de {capital}", "with a share capital of {capital}"),
     "rcs": ("RCS {city} {siren}", "RCS {city} {siren}"),
     "siret": ("SIRET {siret}", "SIRET {siret}"),
 }
+
+#: How an invoice issued paid was paid (``Settlement.method``: Stripe's payment method types, and
+#: what an operator records by hand), completing the "settled" wording in French and English.
+PAID_BY: dict[str, tuple[str, str]] = {
+    "card": ("payée par carte bancaire", "by card"),
+    "sepa_debit": ("payée par prélèvement SEPA", "by SEPA Direct Debit"),
+    "customer_balance": ("payée par virement bancaire", "by bank transfer"),
+    "bank_transfer": ("payée par virement bancaire", "by bank transfer"),
+    "transfer": ("payée par virement bancaire", "by bank transfer"),
+    "paypal": ("payée par PayPal", "by PayPal"),
+    "link": ("payée avec Link", "with Link"),
+    "bancontact": ("payée par Bancontact", "by Bancontact"),
+    "ideal": ("payée par iDEAL", "by iDEAL"),
+    "klarna": ("payée avec Klarna", "with Klarna"),
+    "cheque": ("payée par chèque", "by cheque"),
+    "cash": ("payée en espèces", "in cash"),
+}
+#: A method not in ``PAID_BY``.
+PAID_ONLINE = ("payée en ligne", "online")
+
+
+def paid_by(method: str, locale: str) -> str:
+    """``payée par carte bancaire`` / ``by card``: how an invoice issued paid was paid."""
+    fr, en = PAID_BY.get(method, PAID_ONLINE)
+    return en if locale == "en" else fr
+
+
+def settled_day(day: date, locale: str) -> str:
+    """The payment day as the "settled" wording prints it: ``26/11/2026``, ``26 November 2026``."""
+    return fmt.long_day(day, locale) if locale == "en" else fmt.day(day, locale)
+
 
 _OPERATIONS = {
     OperationCategory.GOODS: "operations.goods",
@@ -275,6 +312,14 @@ def mentions(invoice: Invoice, *, where: Where | None = None) -> tuple[Mention, 
     # How a credit note is settled, and why it was issued.
     if credit_note:
         add("credit_settlement", Kind.SETTLEMENT, _both("credit_settlement"), page | xml | email)
+    settled = invoice.settled
+    if settled is not None and not credit_note:
+        texts = _both(
+            "settled",
+            date=lambda loc: settled_day(settled.on, loc),
+            paid_by=lambda loc: paid_by(settled.method, loc),
+        )
+        add("settled", Kind.SETTLEMENT, texts, page | xml | email)
     reason = invoice.draft.credit_reason
     if reason:
         add("credit_reason", Kind.REFERENCE, (reason, reason), page | xml | email, subject="ACD")

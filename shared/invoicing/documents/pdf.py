@@ -41,6 +41,7 @@ from invoicing.documents.qr import epc_image
 from invoicing.domain.einvoicing import DEFAULT_FACTURX_PROFILE
 from invoicing.domain.identifiers import grouped_iban
 from invoicing.domain.invoice import Invoice, Line
+from invoicing.domain.money import ZERO
 from invoicing.domain.parties import Address
 from invoicing.domain.vat import VatCategory
 
@@ -290,7 +291,10 @@ def _wrap(pdf: InvoicePDF, text: str, width: float) -> list[str]:
 def _address_lines(address: Address) -> list[str]:
     lines = list(address.lines)
     city = f"{address.postcode} {address.city}".strip()
-    lines.append(city if address.in_france else f"{city} — {address.country}")
+    if not address.in_france:
+        city = f"{city} — {address.country}" if city else address.country
+    if city:  # a buyer who paid online may have given no address
+        lines.append(city)
     return lines
 
 
@@ -404,7 +408,9 @@ def _meta_rows(invoice: Invoice) -> list[tuple[str, str]]:
     else:
         period = f"{fmt.day(draft.period_start, locale)} – {fmt.day(draft.period_end, locale)}"
         rows.append((label("sale_period", locale), period))
-    if not invoice.is_credit_note:
+    if invoice.settled is not None:
+        rows.append((label("paid_on", locale), fmt.day(invoice.settled.on, locale)))
+    elif not invoice.is_credit_note:
         rows.append((label("due_date", locale), fmt.day(invoice.due_date, locale)))
     if draft.order_ref:
         rows.append((label("order_ref", locale), draft.order_ref))
@@ -426,7 +432,12 @@ def _parties(pdf: InvoicePDF, invoice: Invoice, said: _Mentions, y: float) -> fl
             _cell(pdf, LEFT, row_y, LABEL_W, 5, name)
             pdf.set_text_color(*TEXT)
             _font(pdf, BODY_SIZE, bold=True)
-            _cell(pdf, LEFT + LABEL_W, row_y, VALUE_W, 5, value)
+            # A long value (a Stripe session id as the order reference) wraps, never into the buyer.
+            parts = _wrap(pdf, value, VALUE_W - 2 * pdf.c_margin)
+            for part in parts[:-1]:
+                _cell(pdf, LEFT + LABEL_W, row_y, VALUE_W, 5, part)
+                row_y += 4.2
+            _cell(pdf, LEFT + LABEL_W, row_y, VALUE_W, 5, parts[-1])
         else:
             _font(pdf, BODY_SIZE, bold=True)
             pdf.set_text_color(*ACCENT)
@@ -590,9 +601,19 @@ def _totals(pdf: InvoicePDF, invoice: Invoice, said: _Mentions, y: float) -> flo
                 (f"{label('vat', locale)} {fmt.percent(b.vat.rate, locale)}", fmt.money(b.amount, locale))
             )
     rows.append((label("total_vat", locale), fmt.money(totals.vat_total, locale)))
+    settled = invoice.settled
+    # An invoice issued paid: what was paid, and the net to pay (nothing), under the grand total.
+    after: list[tuple[str, str]] = []
+    if settled is not None:
+        paid = label("amount_paid", locale, date=fmt.day(settled.on, locale))
+        after = [
+            (paid, f"-{fmt.money(totals.grand_total, locale)}"),
+            (label("amount_due", locale), fmt.money(ZERO, locale)),
+        ]
     _font(pdf, 8, bold=True)
     mention_lines = [part for text in said.exemptions for part in _wrap(pdf, text, WIDTH - 2 * pdf.c_margin)]
-    needed = max(6 * len(rows) + 10, 6 + 5 * (summary_rows + 1) + 4) + 4.2 * len(mention_lines) + 2
+    needed = max(6 * (len(rows) + len(after)) + 10, 6 + 5 * (summary_rows + 1) + 4)
+    needed += 4.2 * len(mention_lines) + 2
     if y + needed > BOTTOM:
         y = _next_page(pdf, invoice)
 
@@ -643,6 +664,12 @@ def _totals(pdf: InvoicePDF, invoice: Invoice, said: _Mentions, y: float) -> flo
     _cell(pdf, tx + tw - 36, ty + 2.2, 35, 6, fmt.money(totals.grand_total, locale), "R")
     pdf.set_text_color(*TEXT)
     ty += 9.5
+    for index, (name, value) in enumerate(after):
+        last = index == len(after) - 1
+        _font(pdf, 10 if last else 9, bold=last)
+        _cell(pdf, tx, ty + 0.5, tw - 30, 6, name)
+        _cell(pdf, tx + tw - 34, ty + 0.5, 34, 6, value, "R")
+        ty += 6
 
     # Exemption wording, full width under both blocks: the law wants it read as written.
     y = max(sy, ty) + 1.5
@@ -657,6 +684,8 @@ def _payment(pdf: InvoicePDF, invoice: Invoice, said: _Mentions, y: float, keep_
     """The payment box, or how a credit note is settled; ``keep_with`` is the height of what must
     stay on its page after it."""
     locale, seller = invoice.locale, invoice.seller
+    if invoice.settled is not None and said.settlement is not None:
+        return _paid(pdf, invoice, said.settlement, y, keep_with)
     if said.settlement is not None:
         _font(pdf, BODY_SIZE)
         if y + 10 + keep_with > BOTTOM:
@@ -710,6 +739,44 @@ def _payment(pdf: InvoicePDF, invoice: Invoice, said: _Mentions, y: float, keep_
         pdf.set_text_color(*MUTED)
         _cell(pdf, qx - 20, qy + size + 0.5, size + 20, 3.5, label("scan_to_pay", locale), "R")
         pdf.set_text_color(*TEXT)
+    return y + height
+
+
+#: The "paid" box of an invoice issued paid: a frame in this colour, the stamp and the wording.
+PAID = (26, 110, 60)
+PAID_FILL = (234, 245, 237)
+
+
+def _paid(pdf: InvoicePDF, invoice: Invoice, wording: str, y: float, keep_with: float) -> float:
+    """In place of the payment box: "FACTURE ACQUITTÉE" and "Facture acquittée le … — payée par …",
+    with the terms; no bank details, no QR code, nothing asking to pay."""
+    locale = invoice.locale
+    _font(pdf, 10, bold=True)
+    lines = _wrap(pdf, wording, WIDTH - 52)
+    height = 9.0 + 5.0 * len(lines) + 4.0
+    if y + height + keep_with > BOTTOM:
+        y = _next_page(pdf, invoice)
+    pdf.set_fill_color(*PAID_FILL)
+    pdf.set_draw_color(*PAID)
+    pdf.set_line_width(0.6)
+    pdf.rect(LEFT, y, WIDTH, height, style="DF", round_corners=True, corner_radius=1.5)
+    pdf.set_line_width(0.2)
+    pdf.set_draw_color(*RULE)
+    pdf.set_text_color(*PAID)
+    _font(pdf, 12, bold=True)
+    _cell(pdf, LEFT + 3, y + 2.5, WIDTH - 6, 6, label("paid_stamp", locale))
+    _font(pdf, 10, bold=True)
+    ty = y + 9.0
+    for part in lines:
+        _cell(pdf, LEFT + 3, ty, WIDTH - 52, 5, part)
+        ty += 5.0
+    pdf.set_text_color(*MUTED)
+    _font(pdf, BODY_SIZE)
+    amount = f"{label('amount_due', locale)} : {fmt.money(ZERO, locale)}"
+    if locale == "en":
+        amount = amount.replace(" : ", ": ")
+    _cell(pdf, LEFT + WIDTH - 50, y + 2.5, 47, 6, amount, "R")
+    pdf.set_text_color(*TEXT)
     return y + height
 
 

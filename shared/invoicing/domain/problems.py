@@ -277,6 +277,52 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "La ligne a à la fois un débit et un crédit : une seule des deux colonnes doit être remplie.",
         "The row has both a debit and a credit: only one of the two columns may be filled.",
     ),
+    # sales paid online (invoicing.ingest.online_sale): the payment is recorded, the invoice is not
+    # issued; the operator issues it by hand or has the sale corrected and written again.
+    "bad_json": ("JSON illisible ({detail}).", "Unreadable JSON ({detail})."),
+    "not_an_online_sale": (
+        "Ce fichier n'est pas une vente en ligne Stripe lisible : {detail}.",
+        "This file is not a readable Stripe online sale: {detail}.",
+    ),
+    "wrong_type": (
+        "Type de valeur inattendu : {expected} attendu.",
+        "Unexpected kind of value: {expected} expected.",
+    ),
+    "too_many_items": (
+        "La vente compte {count} articles, au-delà des {limit} qu'une facture automatique reprend ; "
+        "émettez cette facture à la main.",
+        "The sale has {count} items, more than the {limit} an automatic invoice takes; issue this "
+        "invoice by hand.",
+    ),
+    "currency_not_eur": (
+        "Vente en {currency} : seules les ventes en euros (EUR) sont facturées automatiquement ; émettez "
+        "cette facture à la main.",
+        "Sale in {currency}: only sales in euros (EUR) are invoiced automatically; issue this invoice by "
+        "hand.",
+    ),
+    "sale_amount_zero": (
+        "Vente d'un montant nul : aucune facture n'est émise.",
+        "A sale of zero: no invoice is issued.",
+    ),
+    "sale_total_mismatch": (
+        "Les articles de la vente totalisent {lines} € TTC, mais {paid} € ont été payés : aucune facture "
+        "n'a été émise ; vérifiez la vente dans Stripe.",
+        "The sale's items total {lines} € incl. VAT, but {paid} € was paid: no invoice was issued; check "
+        "the sale in Stripe.",
+    ),
+    "sale_total_unreachable": (
+        "Avec la TVA à {rate} % calculée sur le total HT et arrondie au centime, aucun total HT ne donne "
+        "exactement les {amount} € TTC payés : émettez cette facture à la main.",
+        "With {rate} % VAT computed on the total excluding VAT and rounded to the cent, no such total "
+        "gives exactly the {amount} € paid: issue this invoice by hand.",
+    ),
+    "sale_vat_unsupported": (
+        "Taxe non gérée ({tax}) : seules la TVA française (20, 10, 5,5 ou 2,1 %) et l'autoliquidation "
+        "pour un client ayant un numéro de TVA intracommunautaire sont facturées automatiquement ; "
+        "émettez cette facture à la main.",
+        "Tax not supported ({tax}): only French VAT (20, 10, 5.5 or 2.1 %) and the reverse charge for a "
+        "customer with an EU VAT number are invoiced automatically; issue this invoice by hand.",
+    ),
 }
 
 

@@ -9,6 +9,14 @@ the only path that numbers, renders, stores and queues a document; the file move
 
 Running the same file again, or resuming a run that died half-way, creates nothing twice:
 invoice ids derive from the file's content, and the issuer completes what is missing.
+
+A sale paid online (``incoming/stripe/<session id>.json``, written by the stripe_webhook
+function) is read by ``invoicing.ingest.online_sale`` and checked like a sales file's drafts
+(printable, under the business's ceiling, rendered and storable under a placeholder number),
+then issued paid through the issuer, moved to ``processed/stripe/`` with its summary; a bad one
+is refused like any file (report, alert, ``rejected/stripe/``). Its invoice id depends on the
+session only: the same session written again, even with other bytes, is the same invoice. Its
+buyer is not added to the clients table: the send function writes to the address on the invoice.
 """
 
 from __future__ import annotations
@@ -23,16 +31,17 @@ from invoicing.adapters.clients import ClientRepository
 from invoicing.adapters.documents import SourceGone
 from invoicing.adapters.messaging import Alerts
 from invoicing.business import GenerateSettings
-from invoicing.documents.fonts import prepared_fonts
+from invoicing.documents.fonts import prepared_fonts, undrawable
 from invoicing.domain.invoice import Draft
 from invoicing.domain.problems import InputRejected, Problem
-from invoicing.domain.text import quoted
+from invoicing.domain.text import forbidden_characters, quoted
 from invoicing.events import S3Object
+from invoicing.ingest.online_sale import read_online_sale
 from invoicing.ingest.report import problems_csv, spreadsheet_csv
 from invoicing.ingest.sales import InvoiceLookup
 from invoicing.services.configuration import CONFIG_PREFIX, ConfigUploads
 from invoicing.services.issuing import IssuedDocument, Issuer
-from invoicing.services.validation import Rules, validate_clients, validate_sales
+from invoicing.services.validation import Rules, check_drafts, validate_clients, validate_sales
 
 #: How many problems the operator's alert quotes; the report has them all.
 ALERT_PROBLEMS = 15
@@ -129,6 +138,8 @@ class FileImport:
             return self._gone(key)
         if keys.is_clients_file(key):
             return self._import_clients(upload, stored.data)
+        if keys.is_online_sale(key):
+            return self._import_online_sale(upload, stored.data)
         return self._import_sales(upload, stored.data)
 
     def _gone(self, key: str) -> Outcome:
@@ -194,6 +205,11 @@ class FileImport:
             )
         except InputRejected as rejected:
             return self._reject(upload, rejected.problems)
+        return self._issue(upload, drafts)
+
+    def _issue(self, upload: Upload, drafts: Sequence[Draft]) -> Outcome:
+        """Issue validated drafts, write the summary, move the file to processed/."""
+        key = upload.key
         stamp = self._place(upload, keys.processed)
         report = keys.summary_report(key, stamp)
         issued: list[IssuedDocument] = []
@@ -215,6 +231,22 @@ class FileImport:
         created = sum(1 for item in issued if item.created)
         detail = f"{len(issued)} document(s), {created} new"
         return Outcome(key, "invoices", detail, issued=tuple(issued), report_key=report)
+
+    # --- sales paid online -----------------------------------------------------------------------
+
+    def _import_online_sale(self, upload: Upload, data: bytes) -> Outcome:
+        try:
+            draft = read_online_sale(
+                data,
+                upload.key,
+                seller=self.business.seller,
+                default_locale=self.business.default_locale,
+            )
+            _check_buyer(draft)
+            check_drafts((draft,), self.rules())
+        except InputRejected as rejected:
+            return self._reject(upload, rejected.problems)
+        return self._issue(upload, (draft,))
 
     def _lookup(self, number: str) -> InvoiceLookup | None:
         stored = self.invoices.get_by_number(number)
@@ -250,6 +282,35 @@ class FileImport:
             problems=tuple(problems),
             report_key=report,
         )
+
+
+def _check_buyer(draft: Draft) -> None:
+    """The buyer of an online sale comes with the sale, not from a checked clients file: its name
+    and address must print (no invisible characters, nothing our fonts cannot draw)."""
+    buyer = draft.buyer
+    problems = []
+    fields = (
+        ("session.customer_details.name", buyer.name),
+        *(
+            (f"session.customer_details.address.line{n}", text)
+            for n, text in enumerate(buyer.address.lines, 1)
+        ),
+        ("session.customer_details.address.postal_code", buyer.address.postcode),
+        ("session.customer_details.address.city", buyer.address.city),
+    )
+    for column, text in fields:
+        refused = forbidden_characters(text)
+        if refused:
+            chars = ", ".join(refused)
+            problems.append(
+                Problem("forbidden_characters", column=column, value=text, params={"chars": chars})
+            )
+        elif missing := undrawable(text):
+            problems.append(
+                Problem("undrawable_characters", column=column, value=text, params={"chars": missing})
+            )
+    if problems:
+        raise InputRejected(problems)
 
 
 def _alert_text(bucket: str, key: str, destination: str, report: str, problems: Sequence[Problem]) -> str:
