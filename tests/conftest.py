@@ -187,14 +187,3 @@ def with_clients(runtime: LocalRuntime, bucket: Bucket) -> None:
     bucket.put("incoming/clients/clients.csv", CLIENTS_CSV)
     runtime.run_until_idle()
     assert bucket.keys("processed/clients/") == ["processed/clients/clients.csv"]
-
-
-def stripe_event(event_type: str, object_fixture: str) -> str:
-    """A webhook body in Stripe's real shapes: the `event` envelope from Stripe's OpenAPI
-    fixtures carrying a recorded object (pay-rails) as data.object."""
-    envelope = json.loads(fixture_path("stripe", "openapi", "fixtures3.json").read_text())["resources"][
-        "event"
-    ]
-    recorded = json.loads(fixture_path("stripe", "pay", object_fixture).read_text())
-    event = {**envelope, "type": event_type, "data": {"object": recorded["object"]}}
-    return json.dumps(event)

@@ -246,6 +246,8 @@ class WebhookSettings:
     resources: Resources | None = None
     alerts_topic_arn: str | None = None
     time_zone: str = "Europe/Paris"
+    #: The business's name, for the pages customers see and the operator's alerts.
+    business_name: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> WebhookSettings:
@@ -274,6 +276,7 @@ class WebhookSettings:
             resources=Resources.from_env(env) if env.get("INVOICES_TABLE") else None,
             alerts_topic_arn=optional(env, "ALERTS_TOPIC_ARN"),
             time_zone=_time_zone(get(env, "TIME_ZONE", "Europe/Paris")),
+            business_name=env.get("SELLER_LEGAL_NAME", "").strip(),
         )
 
 

@@ -1,16 +1,13 @@
-"""send, remind, ocr and stripe_webhook: each is a real handler wired in the template,
-invoked the way its trigger would (SQS batch, schedule, Function URL)."""
+"""send, remind and ocr: each is a real handler wired in the template, invoked the way its
+trigger would (SQS batch, schedule). stripe_webhook: tests/integration/test_payments_webhook.py."""
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
-import time
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
 
-import boto3
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
@@ -19,7 +16,7 @@ from invoicing.domain.calendar import at_local_time, next_business_day
 from invoicing.domain.receivable import Delivery
 from invoicing.events import SendRequest
 from invoicing_tools.local_aws.server import REGION
-from tests.conftest import queue_messages, sales_csv, stripe_event
+from tests.conftest import queue_messages, sales_csv
 
 SECRET = "whsec_test_" + "0" * 24  # a test value, stored in the local SSM like the real one
 
@@ -113,68 +110,6 @@ def test_ocr_acknowledges_a_supplier_document_and_retries_a_malformed_record(run
     )
     response = runtime.invoke("OcrFunction", sqs_event(stack, "OcrQueue", [document, "this is not JSON"]))
     assert response == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
-
-
-@pytest.fixture
-def webhook_secret(stack):
-    boto3.client("ssm", region_name=REGION).put_parameter(
-        Name=f"/{stack.name}/stripe/webhook-secret", Value=SECRET, Type="SecureString"
-    )
-    return SECRET
-
-
-def signed(payload: str, secret: str, timestamp: int | None = None) -> str:
-    """The Stripe-Signature header, computed as Stripe documents it (HMAC-SHA256 of "t.payload")."""
-    ts = int(time.time()) if timestamp is None else timestamp
-    digest = hmac.new(secret.encode(), f"{ts}.{payload}".encode(), hashlib.sha256).hexdigest()
-    return f"t={ts},v1={digest}"
-
-
-def test_webhook_accepts_a_real_stripe_event_with_a_valid_signature(runtime, webhook_secret):
-    payload = stripe_event("checkout.session.completed", "checkout.session.completed.json")
-    event = json.loads(payload)
-    response = runtime.call_url(
-        "StripeWebhookFunction", body=payload, headers={"Stripe-Signature": signed(payload, webhook_secret)}
-    )
-    assert response["statusCode"] == 200
-    assert json.loads(response["body"]) == {
-        "received": True,
-        "id": event["id"],
-        "type": "checkout.session.completed",
-    }
-
-
-@pytest.mark.parametrize(
-    ("headers", "status", "error"),
-    [
-        ({}, 400, "missing Stripe-Signature header"),
-        ({"Stripe-Signature": "t=1,v1=deadbeef"}, 400, "invalid signature"),
-    ],
-)
-def test_webhook_refuses_unsigned_or_badly_signed_requests(runtime, webhook_secret, headers, status, error):
-    payload = stripe_event("charge.succeeded", "charge.succeeded.json")
-    response = runtime.call_url("StripeWebhookFunction", body=payload, headers=headers)
-    assert (response["statusCode"], json.loads(response["body"])["error"]) == (status, error)
-
-
-def test_webhook_refuses_a_replayed_old_signature_and_a_tampered_body(runtime, webhook_secret):
-    payload = stripe_event("charge.succeeded", "charge.succeeded.json")
-    old = signed(payload, webhook_secret, timestamp=int(time.time()) - 3600)
-    assert (
-        runtime.call_url("StripeWebhookFunction", body=payload, headers={"Stripe-Signature": old})[
-            "statusCode"
-        ]
-        == 400
-    )
-    good = signed(payload, webhook_secret)
-    tampered = payload.replace('"paid": true', '"paid": false').replace('"paid":true', '"paid":false')
-    assert tampered != payload
-    response = runtime.call_url("StripeWebhookFunction", body=tampered, headers={"Stripe-Signature": good})
-    assert response["statusCode"] == 400
-
-
-def test_webhook_answers_405_to_anything_but_post(runtime, webhook_secret):
-    assert runtime.call_url("StripeWebhookFunction", method="GET")["statusCode"] == 405
 
 
 def test_send_queue_is_drained_by_the_send_function(runtime, stack, issued):

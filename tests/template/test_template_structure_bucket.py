@@ -107,10 +107,11 @@ def test_bucket_notifications_feed_the_queues_and_wait_for_their_policies(templa
         c["Filter"]["S3Key"]["Rules"][0]["Value"]: c
         for c in bucket["Properties"]["NotificationConfiguration"]["QueueConfigurations"]
     }
-    assert set(routes) == {"incoming/", "inbox/", "config/"}
+    assert set(routes) == {"incoming/", "inbox/", "config/", "bank/"}
     for prefix, queue in (
         ("incoming/", "GenerateQueue"),
         ("config/", "GenerateQueue"),
+        ("bank/", "GenerateQueue"),
         ("inbox/", "OcrQueue"),
     ):
         assert routes[prefix]["Event"] == "s3:ObjectCreated:*"

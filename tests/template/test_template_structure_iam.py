@@ -48,7 +48,9 @@ def test_resources_are_named_resources_of_this_stack(template, function):
         elif service == "s3":
             prefix = s3_prefix(resource)
             assert prefix, f"{function}: {action} on {resource}: name a key prefix"
-            assert re.fullmatch(r"[a-z]+/", prefix), f"{function}: {action} on a whole bucket or odd prefix"
+            assert re.fullmatch(r"[a-z]+/([a-z]+/)?", prefix), (
+                f"{function}: {action} on a whole bucket or odd prefix"
+            )
         elif service == "dynamodb":
             (table,) = [t for t in tables if refs(resource, t)]
             text = sub_text(resource)
@@ -76,8 +78,11 @@ def test_issued_invoices_and_numbers_can_never_be_deleted(template):
             if refs(resource, "InvoicesTable") or refs(resource, "SequencesTable"):
                 assert action not in ("dynamodb:DeleteItem", "dynamodb:BatchWriteItem"), (function, action)
             if action == "s3:DeleteObject":
-                # Working files only: an upload to import, or a configuration file refused on upload.
-                assert s3_prefix(resource) in ("incoming/", "config/"), f"{function} may delete {resource}"
+                # Working files only: an upload to import (sales, clients, bank statements), or a
+                # configuration file refused on upload.
+                assert s3_prefix(resource) in ("incoming/", "bank/", "config/"), (
+                    f"{function} may delete {resource}"
+                )
 
 
 def test_the_daily_run_queries_its_index_and_never_scans(template):
@@ -87,15 +92,22 @@ def test_the_daily_run_queries_its_index_and_never_scans(template):
     assert queries == [{"Fn::Sub": "${InvoicesTable.Arn}/index/by-next-action"}]
 
 
-def test_the_webhook_touches_no_documents_and_reads_only_its_secrets(template):
+def test_the_webhook_writes_only_online_sales_and_reads_only_its_secrets(template):
     pairs = grants(template, "StripeWebhookFunction")
     services = {action.split(":")[0] for action, _ in pairs}
-    assert services == {"dynamodb", "ssm"}
+    assert services == {"dynamodb", "ssm", "s3", "sns", "kms"}
     ssm = [r for a, r in pairs if a.startswith("ssm:")]
     assert [sub_text(r) for r in ssm] == [
-        "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/${AWS::StackName}/stripe/*"
+        "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/${AWS::StackName}/stripe/*",
+        "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/${AWS::StackName}/tokens/keys",
     ]
     assert {a for a, _ in pairs if a.startswith("ssm:")} == {"ssm:GetParameter"}
+    # The ledger and the idempotency records are written; invoices are only updated, never put.
+    assert {a for a, r in pairs if refs(r, "InvoicesTable")} == {
+        "dynamodb:GetItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:Query",
+    }
 
 
 BUCKET = "(the bucket itself)"
@@ -108,6 +120,13 @@ BUCKET = "(the bucket itself)"
             "GenerateFunction",
             {
                 "incoming/": {
+                    "s3:GetObject",
+                    "s3:GetObjectVersion",
+                    "s3:DeleteObject",
+                    "s3:DeleteObjectVersion",
+                },
+                # bank statements: read, then moved to processed/ or rejected/
+                "bank/": {
                     "s3:GetObject",
                     "s3:GetObjectVersion",
                     "s3:DeleteObject",
@@ -150,7 +169,7 @@ BUCKET = "(the bucket itself)"
                 BUCKET: {"s3:ListBucket"},
             },
         ),
-        ("StripeWebhookFunction", {}),
+        ("StripeWebhookFunction", {"incoming/stripe/": {"s3:PutObject"}}),
     ],
 )
 def test_document_access_per_function(template, function, expected):
@@ -175,17 +194,18 @@ def test_email_only_from_the_business_address(template, function):
         assert not [a for a, _ in grants(template, other) if a.startswith("ses:")], other
 
 
-def test_listing_versions_is_limited_to_incoming(template):
+def test_listing_versions_is_limited_to_the_drop_folders(template):
     (statement,) = [
         s for s in statements(template, "GenerateFunction") if "s3:ListBucketVersions" in as_list(s["Action"])
     ]
-    assert statement["Condition"] == {"StringLike": {"s3:prefix": "incoming/*"}}
+    assert statement["Condition"] == {"StringLike": {"s3:prefix": ["incoming/*", "bank/*"]}}
 
 
 def test_grants_nothing_uses_are_gone(template):
-    """The idempotency table has no user yet (the payments work adds the webhook's); generate
+    """The idempotency table is the webhook's alone (each Stripe event applied once); generate
     reads clients by scan and writes them in batches, nothing else."""
     for function in FUNCTIONS:
-        assert not [r for _, r in grants(template, function) if refs(r, "IdempotencyTable")], function
+        users = [r for _, r in grants(template, function) if refs(r, "IdempotencyTable")]
+        assert bool(users) == (function == "StripeWebhookFunction"), function
     clients = {a for a, r in grants(template, "GenerateFunction") if refs(r, "ClientsTable")}
     assert clients == {"dynamodb:BatchWriteItem", "dynamodb:Scan"}

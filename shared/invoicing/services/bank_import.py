@@ -66,7 +66,7 @@ from invoicing.ingest import bank
 from invoicing.ingest.bank import BankLine, StatementRejected, read_statement
 from invoicing.ingest.report import problems_csv, spreadsheet_csv
 from invoicing.observability import count, logger
-from invoicing.services.payments import PaymentBook, Settled
+from invoicing.services.payment_book import PaymentBook, Settled
 from invoicing.settings import Resources
 
 #: Where statements are dropped (the bucket notifies generate for this prefix).

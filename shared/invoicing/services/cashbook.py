@@ -31,7 +31,7 @@ from invoicing.domain.text import forbidden_characters, quoted
 from invoicing.services.bank_import import ASSIGNED, read_note
 from invoicing.services.clock import today as local_today
 from invoicing.services.desk import KEY_MAX, BadArgument, UnknownInvoice
-from invoicing.services.payments import PaymentBook, Settled
+from invoicing.services.payment_book import PaymentBook, Settled
 from invoicing.settings import RemindSettings
 
 #: What the operator may record by hand.

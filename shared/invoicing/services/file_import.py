@@ -33,14 +33,18 @@ from invoicing.adapters.messaging import Alerts
 from invoicing.business import GenerateSettings
 from invoicing.documents.fonts import prepared_fonts, undrawable
 from invoicing.domain.invoice import Draft
+from invoicing.domain.ledger import Entry, Kind, State, cents
+from invoicing.domain.ledger import Source as EntrySource
 from invoicing.domain.problems import InputRejected, Problem
 from invoicing.domain.text import forbidden_characters, quoted
 from invoicing.events import S3Object
 from invoicing.ingest.online_sale import read_online_sale
 from invoicing.ingest.report import problems_csv, spreadsheet_csv
 from invoicing.ingest.sales import InvoiceLookup
+from invoicing.services.bank_import import BANK_PREFIX, BankImport, BankOutcome
 from invoicing.services.configuration import CONFIG_PREFIX, ConfigUploads
 from invoicing.services.issuing import IssuedDocument, Issuer
+from invoicing.services.payment_book import PaymentBook
 from invoicing.services.validation import Rules, check_drafts, validate_clients, validate_sales
 
 #: How many problems the operator's alert quotes; the report has them all.
@@ -78,8 +82,12 @@ class FileImport:
         issuer: Issuer,
         clients: ClientRepository,
         alerts: Alerts,
+        bank: BankImport | None = None,
+        book: PaymentBook | None = None,
     ) -> None:
         self.issuer = issuer
+        self.bank = bank
+        self.book = book
         self.business = issuer.business
         self.documents = issuer.documents
         self.invoices = issuer.invoices
@@ -93,10 +101,13 @@ class FileImport:
     def from_settings(cls, settings: GenerateSettings) -> FileImport:
         """Wired to the stack's resources. Fonts are prepared now, in the init phase."""
         prepared_fonts()
+        bank = BankImport.from_settings(settings) if settings.resources.payments_table else None
         return cls(
             issuer=Issuer.from_settings(settings),
             clients=ClientRepository(settings.resources),
             alerts=Alerts(settings.alerts_topic_arn),
+            bank=bank,
+            book=bank.book if bank is not None else None,
         )
 
     def rules(self) -> Rules:
@@ -104,7 +115,7 @@ class FileImport:
 
     # --- entry point ---------------------------------------------------------------------------
 
-    def process(self, obj: S3Object) -> Outcome:
+    def process(self, obj: S3Object) -> Outcome | BankOutcome:
         """Import the exact upload ``obj`` names (its version; else the version with its eTag)."""
         key = obj.key
         if key.endswith("/"):
@@ -116,6 +127,8 @@ class FileImport:
                     self.issuer.config.forget()  # in force here at once, elsewhere within a minute
                 return Outcome(key, "config", "accepted: in force for the next documents")
             return Outcome(key, "rejected", "; ".join(checked.problems), report_key=checked.report_key)
+        if key.startswith(BANK_PREFIX) and self.bank is not None:
+            return self.bank.process(obj)
         if not keys.is_incoming(key):
             # The notification only covers incoming/; anything else is a forged or stray event.
             return Outcome(key, "refused", "not under incoming/: left untouched")
@@ -246,7 +259,27 @@ class FileImport:
             check_drafts((draft,), self.rules())
         except InputRejected as rejected:
             return self._reject(upload, rejected.problems)
-        return self._issue(upload, (draft,))
+        outcome = self._issue(upload, (draft,))
+        if self.book is not None and draft.settled is not None:
+            # The sale's payment settles its invoice in the ledger too (the webhook recorded it
+            # unmatched, or will: the ledger merges both), so a later refund finds the invoice.
+            (issued,) = outcome.issued
+            settled = draft.settled
+            self.book.record(
+                Entry(
+                    group=settled.payment_id,
+                    kind=Kind.PAYMENT,
+                    ref=settled.payment_id.split(":", 1)[1],
+                    state=State.SUCCEEDED,
+                    cents=cents(issued.total_incl_vat),
+                    on=settled.on,
+                    source=EntrySource.STRIPE,
+                    method=settled.method,
+                    invoice_id=issued.invoice_id,
+                    label=f"online sale {issued.number}",
+                )
+            )
+        return outcome
 
     def _lookup(self, number: str) -> InvoiceLookup | None:
         stored = self.invoices.get_by_number(number)

@@ -1,117 +1,42 @@
-"""Payments: money received (Stripe, bank transfers, cheques) settles invoices, through one
-ledger, whatever the order and number of times it is reported.
-
-``PaymentBook`` is the one way money reaches a receivable: it merges an entry into the ledger
-(``adapters.payments``), reads the whole payment back (strongly consistent: the entries of one
-payment are one partition), links entries reported before their payment, and settles the
-invoice's receivable from them by conditional write (``Receivable.settle``). A payment no
-invoice is known for stays in the ledger, unmatched, for the operator (``invoicing payments``).
+"""Payments from Stripe: its webhook events settle invoices through the payments book
+(``services.payment_book``: one ledger, whatever the order and number of times an event comes).
 
 ``StripeWebhook`` receives Stripe's events: the ``Stripe-Signature`` is checked on the raw
 body against the webhook secret(s) in SSM (several, comma-separated, while rotating; 300 s
 tolerance); a missing, wrong or stale signature is answered 400 and changes nothing. Each
 event is processed once per event id (Powertools Idempotency on the idempotency table): the
 same event again is answered as the first time. ``ingest.stripe`` says what an event means.
+A paid Checkout Session that is none of our invoices, with online sales on, is handed to
+generate as a sale file (``OnlineSales``). ``PaymentsEndpoint`` is what the function serves:
+the webhook and the payment links (``services.checkout``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import stripe
 
-from invoicing.adapters.invoices import InvoiceRepository, StoredInvoice
+from invoicing.adapters.invoices import InvoiceRepository
 from invoicing.adapters.messaging import Alerts
-from invoicing.adapters.payments import PaymentLedger, Recorded
+from invoicing.adapters.payments import PaymentLedger
 from invoicing.adapters.secrets import SecretParameter
 from invoicing.domain.invoice import Source as InvoiceSource
 from invoicing.domain.ledger import Entry, Kind, State
-from invoicing.domain.receivable import Receivable, Status
 from invoicing.ingest.stripe import NotOurs, StripeFacts, read_event
 from invoicing.observability import count, logger
+from invoicing.services.checkout import PayLinks, StripeClients
+from invoicing.services.payment_book import InvoiceNotYetIssued, PaymentBook, Settled
 from invoicing.settings import WebhookSettings
 
 #: Stripe retries an event for up to three days: remember event ids a little longer.
 EVENT_MEMORY_SECONDS = 4 * 24 * 3600
 #: Where an online sale's session is written for generate to issue its invoice.
 SALES_PREFIX = "incoming/stripe/"
-
-
-class InvoiceNotYetIssued(RuntimeError):
-    """A payment names an invoice that is being issued (an online sale): retry later."""
-
-
-@dataclass(frozen=True, slots=True)
-class Settled:
-    """What recording one entry did: the ledger entry, and the invoice it settled (if known)."""
-
-    recorded: Recorded
-    invoice_id: str | None = None
-    number: str | None = None
-    before: Status | None = None
-    after: Receivable | None = None
-
-    @property
-    def status(self) -> Status | None:
-        return self.after.status if self.after is not None else None
-
-
-class PaymentBook:
-    def __init__(self, *, ledger: PaymentLedger, invoices: InvoiceRepository) -> None:
-        self.ledger = ledger
-        self.invoices = invoices
-
-    def record(self, entry: Entry, *, issuing: bool = False, known: StoredInvoice | None = None) -> Settled:
-        """Merge ``entry`` into the ledger and settle the invoice its payment belongs to.
-        ``issuing``: the invoice is being issued from this very payment (an online sale) and
-        opens paid; until it exists there is nothing to settle. ``known``: the invoice as the
-        caller just read it (saves a read; a stale one costs a retry, never an update)."""
-        recorded = self.ledger.record(entry)
-        group = self.ledger.group(entry.group)
-        invoice_id = _invoice_of(group)
-        if invoice_id is None:
-            return Settled(recorded)
-        mine = []
-        for e in group:
-            if e.invoice_id is None:
-                e = self.ledger.record(replace(e, invoice_id=invoice_id)).after
-            if e.invoice_id == invoice_id:
-                mine.append(e)
-        stored = known if known is not None and known.invoice.invoice_id == invoice_id else None
-        stored = stored or self.invoices.get(invoice_id)
-        if stored is None:
-            if issuing:
-                return Settled(recorded, invoice_id)
-            raise InvoiceNotYetIssued(f"{entry.entry_id} belongs to {invoice_id}, which is not issued yet")
-        before = stored.receivable.status
-        after = self.invoices.update(invoice_id, lambda r: r.settle(mine), current=stored)
-        return Settled(recorded, invoice_id, stored.invoice.number, before, after.receivable)
-
-    def assign(self, group: str, invoice_id: str) -> Settled:
-        """The operator says which invoice an unmatched payment pays."""
-        current = self.ledger.get(group)
-        if current is None:
-            raise LookupError(f"no payment {group} in the ledger")
-        if current.invoice_id is not None and current.invoice_id != invoice_id:
-            raise ValueError(f"{group} already settles {current.invoice_id}")
-        if self.invoices.get(invoice_id) is None:
-            raise LookupError(f"no invoice {invoice_id}")
-        return self.record(replace(current, invoice_id=invoice_id))
-
-    def known(self, invoice_id: str) -> StoredInvoice | None:
-        return self.invoices.get(invoice_id)
-
-
-def _invoice_of(group: Sequence[Entry]) -> str | None:
-    """The invoice a payment settles: its payment entry's, else any entry's."""
-    for entry in sorted(group, key=lambda e: (e.kind is not Kind.PAYMENT, e.entry_id)):
-        if entry.invoice_id:
-            return entry.invoice_id
-    return None
 
 
 def online_sale_invoice_id(session_id: str) -> str:
@@ -186,7 +111,7 @@ class StripeWebhook:
         if settings.online_sales and resources is not None:
             sales = OnlineSales(
                 bucket=resources.documents_bucket,
-                stripe_client=_stripe_client(settings),
+                stripe_client=StripeClients.from_settings(settings),
             )
         return cls(
             secret=SecretParameter(settings.webhook_secret_parameter).value,
@@ -283,17 +208,19 @@ class StripeWebhook:
 
     def _record(self, facts: StripeFacts, entry: Entry) -> Settled:
         assert self.book is not None
-        issuing, known = False, None
+        known, sale = None, False
         if entry.invoice_id is not None:
             known = self.book.known(entry.invoice_id)
             if known is None:
                 label = f"invoice {entry.invoice_id} unknown; {entry.label}"
                 entry = replace(entry, invoice_id=None, label=label)
         elif facts.sale is not None and self.sales is not None:
+            # generate issues the sale's invoice, then assigns this payment to it (file_import).
             invoice_id = self.sales.issue(facts, entry, self.time_zone)
-            entry, issuing = replace(entry, invoice_id=invoice_id), True
-        settled = self.book.record(entry, issuing=issuing, known=known)
-        self._tell(facts, settled)
+            entry, sale = replace(entry, label=f"online sale, invoice {invoice_id}; {entry.label}"), True
+        settled = self.book.record(entry, known=known)
+        if not sale:
+            self._tell(facts, settled)
         return settled
 
     def _tell(self, facts: StripeFacts, settled: Settled) -> None:
@@ -365,7 +292,7 @@ class OnlineSales:
         assert facts.sale is not None
         session = dict(facts.sale)
         session_id = str(session["id"])
-        items = self._stripe().checkout.sessions.line_items.list(session_id, params={"limit": 100})
+        items = self._stripe().v1.checkout.sessions.line_items.list(session_id, params={"limit": 100})
         session["line_items"] = {
             "object": "list",
             "data": [item.to_dict() for item in items.auto_paging_iter()],
@@ -391,29 +318,6 @@ class OnlineSales:
         return online_sale_invoice_id(session_id)
 
 
-def _stripe_client(settings: WebhookSettings) -> Callable[[], Any]:
-    """The Stripe API client, its key read from SSM (cached by Powertools Parameters)."""
-    if not settings.api_key_parameter:
-
-        def missing() -> Any:
-            raise RuntimeError("STRIPE_API_KEY_PARAM is not set: the Stripe API cannot be called")
-
-        return missing
-    key = SecretParameter(settings.api_key_parameter)
-    cache: dict[str, Any] = {}
-
-    def make() -> Any:
-        value = key.value()
-        if cache.get("key") != value:
-            options: dict[str, Any] = {}
-            if settings.api_base:
-                options["base_addresses"] = {"api": settings.api_base}
-            cache["key"], cache["client"] = value, stripe.StripeClient(value, **options)
-        return cache["client"]
-
-    return make
-
-
 # --- the function's endpoint ------------------------------------------------------------------------
 
 
@@ -422,18 +326,14 @@ class PaymentsEndpoint:
     """What the stripe_webhook function serves: Stripe's events and the payment links."""
 
     webhook: StripeWebhook
-    pay_links: Any = None  # invoicing.services.checkout.PayLinks
+    pay_links: PayLinks | None = None
 
     @classmethod
     def from_settings(cls, settings: WebhookSettings) -> PaymentsEndpoint:
-        try:  # TEMP until checkout lands
-            from invoicing.services.checkout import PayLinks
-        except ImportError:
-            PayLinks = None
-
-        business = ""
         links = None
-        if settings.resources is not None and PayLinks is not None:
-            links = PayLinks.from_settings(settings)
-            business = getattr(links, "business_name", "") or ""
-        return cls(webhook=StripeWebhook.from_settings(settings, business_name=business), pay_links=links)
+        if settings.resources is not None:
+            links = PayLinks.from_settings(settings, business_name=settings.business_name)
+        return cls(
+            webhook=StripeWebhook.from_settings(settings, business_name=settings.business_name),
+            pay_links=links,
+        )
