@@ -92,6 +92,9 @@ class LocalRuntime:
         self._modules: dict[str, ModuleType] = {}
         self._sqs = client("sqs")
         self.deliveries: list[Delivery] = []
+        #: Variables added to one function's environment (what only the local run needs, such as
+        #: the Stripe API stub's address: ``STRIPE_API_BASE``).
+        self.overrides: dict[str, dict[str, str]] = {}
         # In Lambda each container has its own; in-process they are shared: start them cold.
         parameters.clear_caches()
 
@@ -104,6 +107,7 @@ class LocalRuntime:
             "AWS_LAMBDA_FUNCTION_NAME": spec.name,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory),
             "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
+            **self.overrides.get(spec.logical_id, {}),
         }
 
     @contextlib.contextmanager

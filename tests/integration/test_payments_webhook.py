@@ -346,3 +346,77 @@ def test_two_hundred_events_shuffled_and_concurrent_end_in_the_exact_expected_st
         kinds = sorted(e.kind.value for e in ledger.of_invoice(stored.invoice.invoice_id))
         assert kinds.count(Kind.PAYMENT.value) == 2
     assert ledger.to_review() == []
+
+
+@pytest.fixture
+def stripe_api(stack, runtime):
+    """The Stripe API on loopback (the stub), its secret key in SSM, the function pointed at it."""
+    from invoicing_tools.local_aws.stripe_stub import StripeStub
+
+    boto3.client("ssm", region_name=REGION).put_parameter(
+        Name=f"/{stack.name}/stripe/secret-key",
+        Value="sk_test_" + "3" * 24,
+        Type="SecureString",
+        Overwrite=True,
+    )
+    with StripeStub() as stub:
+        runtime.overrides["StripeWebhookFunction"] = {"STRIPE_API_BASE": stub.url}
+        yield stub
+
+
+def online_sale(stub, session_id: str, intent: str) -> dict[str, Any]:
+    """A paid Checkout Session with no invoice of ours (a Payment Link sale) and its line items,
+    as the stub serves them: 2 x 12,00 € TTC at 20 % + 6,00 € delivery = 30,00 €."""
+    obj = copy.deepcopy(_fixture("stripe-sync-engine", "checkout_session_completed.json")["data"]["object"])
+    obj.update(id=session_id, payment_intent=intent, amount_total=3000, currency="eur", metadata={})
+    obj["client_reference_id"] = None
+    items = []
+    for description, quantity, total, tax in (
+        ("Coffret découverte", 2, 2400, 400),
+        ("Livraison", 1, 600, 100),
+    ):
+        item = copy.deepcopy(
+            json.loads(fixture_path("stripe", "openapi", "fixtures3.json").read_text())["resources"]["item"]
+        )
+        item.update(
+            description=description, quantity=quantity, amount_total=total, amount_tax=tax, currency="eur"
+        )
+        items.append(item)
+    stub.add_session(obj, items)
+    return obj
+
+
+@pytest.mark.stack_parameters(OnlineSales="Enabled")
+def test_an_online_sale_issues_its_paid_invoice_once_and_a_refund_reopens_it(
+    runtime, resources, secrets, stripe_api, ledger, mailbox, operator_inbox
+):
+    sale = online_sale(stripe_api, "cs_live_sale1", "pi_S1")
+    event = envelope("checkout.session.completed", sale)
+    assert post(runtime, event)[0] == 200
+    retried = envelope("checkout.session.completed", sale)  # Stripe sends it again, another event id
+    assert post(runtime, retried)[0] == 200
+    runtime.run_until_idle()  # generate issues it, send emails it
+    (stored,) = InvoiceRepository(resources).all()
+    assert stored.invoice.settled is not None
+    assert stored.receivable.status is Status.PAID
+    assert stored.invoice.totals.grand_total == Decimal("30.00")
+    assert ledger.get("stripe:pi_S1").invoice_id == stored.invoice.invoice_id
+    assert ledger.to_review() == []
+    assert [r.path for r in stripe_api.requests].count(f"/v1/checkout/sessions/{sale['id']}/line_items") == 2
+    assert len(mailbox.about(stored.invoice.invoice_id)) == 1
+    assert not [m for m in operator_inbox.messages() if "unmatched" in m["Subject"]]
+
+    post(runtime, envelope("charge.refunded", charge("pi_S1", "ch_S1", 600)))
+    after = receivable(resources, stored.invoice.invoice_id)
+    assert (after.status, after.due) == (Status.PARTIALLY_PAID, Decimal("6.00"))
+
+
+def test_without_online_sales_a_sale_is_kept_for_review(runtime, resources, secrets, ledger, operator_inbox):
+    stub_free = copy.deepcopy(
+        _fixture("stripe-sync-engine", "checkout_session_completed.json")["data"]["object"]
+    )
+    stub_free.update(payment_intent="pi_N1", currency="eur", metadata={})
+    assert post(runtime, envelope("checkout.session.completed", stub_free))[0] == 200
+    assert [e.group for e in ledger.to_review()] == ["stripe:pi_N1"]
+    assert list(InvoiceRepository(resources).all()) == []
+    assert [m for m in operator_inbox.messages() if "unmatched payment" in m["Subject"]]

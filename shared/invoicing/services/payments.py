@@ -310,7 +310,7 @@ class OnlineSales:
         client("s3").put_object(
             Bucket=self.bucket,
             Key=key,
-            Body=json.dumps(document, ensure_ascii=False, sort_keys=True).encode(),
+            Body=json.dumps(document, ensure_ascii=False, sort_keys=True, default=str).encode(),
             ContentType="application/json",
         )
         logger.info("online sale handed to generate", extra={"session": session_id, "key": key})
