@@ -33,16 +33,19 @@ from typing import Any
 import boto3
 
 from invoicing.adapters.invoices import InvoiceRepository
+from invoicing.adapters.payments import PaymentLedger
 from invoicing.business import GenerateSettings
 from invoicing.documents import format as fmt
 from invoicing.domain.invoice import CreditedLine
 from invoicing.services.credit_notes import issue_credit_note
 from invoicing.services.issuing import Issuer
 from invoicing.settings import Resources
+from invoicing_tools import demo_payments
 from invoicing_tools.local_aws.runtime import LocalRuntime
 from invoicing_tools.local_aws.samconfig import Environment, environments
 from invoicing_tools.local_aws.server import REGION, LocalAws
 from invoicing_tools.local_aws.stack import PROJECT, LocalStack
+from invoicing_tools.local_aws.stripe_stub import StripeStub
 
 SAMPLES = PROJECT / "samples"
 
@@ -98,14 +101,18 @@ def run(out: Path = PROJECT / "out" / "demo") -> dict[str, Any]:
     aws = LocalAws()
     aws.start()
     aws.activate()
+    stripe = StripeStub()  # Stripe's API on loopback: Checkout pages, line items
+    stripe.start()
     configured = environments()
     runs: list[BusinessRun] = []
+    payments: list[dict[str, Any]] = []
     try:
         for folder in sorted(p for p in SAMPLES.iterdir() if p.is_dir() and p.name in configured):
             env = configured[folder.name]
             stack = LocalStack(env.stack_name, {**env.parameters, **demo_parameters(env.stack_name)}).deploy()
             runtime = LocalRuntime(aws, stack, log_dir=out / "logs" / stack.name)
             business = BusinessRun(env, stack, runtime, _subscribe_alerts(stack))
+            demo_payments.connect(stack, runtime, stripe)
             runs.append(business)
             for path in sorted(folder.glob("clients.*")):
                 _drop(business, path, f"incoming/clients/{path.name}")
@@ -126,12 +133,15 @@ def run(out: Path = PROJECT / "out" / "demo") -> dict[str, Any]:
         timeline: list[dict[str, Any]] = []
         if runs:
             _credit_notes(runs[0])
-            timeline = _days_pass(runs[0])
+            payments = _payments(runs, stripe)
+            timeline = _days_pass(runs[0], stripe)
         summary = _collect(runs, out)
+        summary["payments"] = payments
         summary["dunning"] = {"business": runs[0].stack.name if runs else None, "timeline": timeline}
     finally:
         for business in runs:
             business.runtime.close()
+        stripe.stop()
         aws.stop()
     summary["seconds"] = round(time.monotonic() - started, 1)
     (out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
@@ -148,10 +158,104 @@ def demo_parameters(stack_name: str) -> dict[str, str]:
     return {
         "ReplyDomain": f"reponses.{stack_name}.example",
         "ReferenceRates": json.dumps({"ecb": rates, "legal": legal}),
+        "OnlineSales": "Enabled",
     }
 
 
-def _days_pass(business: BusinessRun) -> list[dict[str, Any]]:
+def _payments(runs: list[BusinessRun], stripe: StripeStub) -> list[dict[str, Any]]:
+    """Money coming in (``invoicing_tools.demo_payments``): a bank statement for the first
+    business, a card payment then a partial refund, and an online sale for the second."""
+    from invoicing.services.clock import today
+
+    events: list[dict[str, Any]] = []
+    first = runs[0]
+    resources = _resources(first.stack)
+    repo = InvoiceRepository(resources)
+    day = today("Europe/Paris")
+    key = demo_payments.bank_statement(first.stack, first.runtime, resources, day)
+    by_id = {s.invoice.invoice_id: s for s in repo.all()}
+    ledger = PaymentLedger(resources.payments_table)
+    settled = sorted(
+        stored.invoice.number
+        for invoice_id, stored in by_id.items()
+        if any(e.source.value == "bank" for e in ledger.of_invoice(invoice_id))
+    )
+    review = [e for e in ledger.to_review() if e.source.value == "bank"]
+    first.files.append(
+        (Path(key).name, f"relevé bancaire : {', '.join(settled)} réglée(s), {len(review)} crédit à vérifier")
+    )
+    events.append(
+        {
+            "event": "relevé bancaire déposé dans bank/",
+            "detail": f"{', '.join(settled)} réglées par virement ; {len(review)} crédit laissé à vérifier "
+            "(invoicing payments unmatched)",
+        }
+    )
+    # A customer pays by card from the link in its email, then the business refunds a third.
+    chosen = [
+        s
+        for s in sorted(repo.all(), key=lambda s: s.invoice.number, reverse=True)
+        if not s.invoice.is_credit_note
+        and s.receivable.due > 0
+        and s.invoice.buyer.ref not in ("C001", "C003", "C005")
+    ]
+    if chosen:
+        stored = chosen[0]
+        paid = demo_payments.pay_by_card(first.runtime, stripe, stored)
+        after = repo.get(stored.invoice.invoice_id)
+        events.append(
+            {
+                "event": "payée par carte (lien de l'email → Stripe Checkout → webhook signé)",
+                "number": stored.invoice.number,
+                "detail": f"statut {after.receivable.status.value}, plus de relance prévue",
+            }
+        )
+        back = int(stored.receivable.total * 100) // 3
+        demo_payments.refund(first.runtime, paid["intent"], back)
+        after = repo.get(stored.invoice.invoice_id)
+        events.append(
+            {
+                "event": f"remboursement partiel de {fmt.amount(Decimal(back) / 100, 'fr')} € (Stripe)",
+                "number": stored.invoice.number,
+                "detail": f"de nouveau due : {fmt.amount(after.receivable.due, 'fr')} €, relances reprises "
+                f"(prochaine le {after.receivable.next_step_on})",
+            }
+        )
+    if len(runs) > 1:
+        shop = runs[1]
+        before = {s.invoice.number for s in InvoiceRepository(_resources(shop.stack)).all()}
+        sale = demo_payments.online_sale(
+            shop.runtime,
+            stripe,
+            {
+                "email": "camille.roux@courriel.example",
+                "name": "Camille Roux",
+                "address": {
+                    "line1": "12 rue Notre-Dame",
+                    "line2": None,
+                    "postal_code": "33000",
+                    "city": "Bordeaux",
+                    "country": "FR",
+                    "state": None,
+                },
+                "tax_exempt": "none",
+                "tax_ids": [],
+            },
+        )
+        new = sorted({s.invoice.number for s in InvoiceRepository(_resources(shop.stack)).all()} - before)
+        shop.files.append(("vente en ligne (Stripe)", f"facture acquittée {', '.join(new) or 'AUCUNE'}"))
+        events.append(
+            {
+                "event": "vente en ligne payée (Payment Link Stripe)",
+                "number": ", ".join(new),
+                "detail": f"facture acquittée de {fmt.amount(sale['total'], 'fr')} € émise et envoyée "
+                f"({shop.stack.name})",
+            }
+        )
+    return events
+
+
+def _days_pass(business: BusinessRun, stripe: StripeStub) -> list[dict[str, Any]]:
     """The remind function every morning from today to the end of the first invoice's sequence,
     with a reply and a payment in between. Returns what went out, day by day."""
     from email import message_from_bytes, policy
@@ -232,16 +336,14 @@ def _days_pass(business: BusinessRun) -> list[dict[str, Any]]:
                 if t.get("number") == payer.invoice.number and t["event"].startswith("relance")
             ]
             if len(reminded) >= 2:
+                # Two days later the customer clicks the link of its invoice email and pays by card.
                 paid_on = day + timedelta(days=2)
-                repo.update(
-                    payer.invoice.invoice_id,
-                    lambda r, d=paid_on: r.record_payment("virement-demo", r.due, d, "transfer"),
-                )
+                demo_payments.pay_by_card(business.runtime, stripe, payer, on=paid_on)
                 first_seen["paid"] = day
                 timeline.append(
                     {
                         "day": paid_on.isoformat(),
-                        "event": "payée par virement",
+                        "event": "payée par carte (Stripe)",
                         "number": payer.invoice.number,
                     }
                 )
@@ -410,11 +512,21 @@ def _print(summary: dict[str, Any], out: Path) -> None:
                 kind = "annulée par avoir"
             elif Decimal(doc["credited"]):
                 kind = f"avoir partiel, reste dû {fmt.amount(Decimal(doc['amount_due']), 'fr')}"
+            elif doc["status"] == "paid":
+                kind = "payée"
+            elif doc["status"] == "partially_paid":
+                kind = f"reste dû {fmt.amount(Decimal(doc['amount_due']), 'fr')}"
+                kind += f", relance le {doc['next_action_on']}" if doc["next_action_on"] else ""
             else:
                 kind = f"relance le {doc['next_action_on']}" if doc["next_action_on"] else ""
             print(f"  {doc['number']:<14}{who:<40}{doc['issue_date']:>11}{ht:>13}{tva:>11}{ttc:>13}  {kind}")
         for subject in business["alerts"]:
             print(f"  alerte opérateur : {subject}")
+    if summary.get("payments"):
+        print("\nPaiements")
+        for event in summary["payments"]:
+            number = f" {event['number']}" if event.get("number") else ""
+            print(f"  {event['event']}{number} : {event['detail']}")
     dunning = summary.get("dunning") or {}
     if dunning.get("timeline"):
         print(f"\nLes jours passent ({dunning['business']}) : relances à 9 h, jours ouvrés")

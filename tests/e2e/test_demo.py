@@ -96,3 +96,31 @@ def test_demo_makes_the_sample_invoices_and_shows_where(tmp_path: Path):
     assert notices
     assert all(p.read_bytes().startswith(b"%PDF-") for p in notices)
     assert "Les jours passent" in done.stdout
+
+    # Money came in: a bank statement settled two invoices and left a credit for review, a card
+    # payment through the payment link stopped an invoice's reminders, a partial refund reopened
+    # it, a customer paid by card during the reminders (none after), and an online sale was
+    # invoiced paid.
+    horizon_docs = {d["number"]: d for d in horizon["documents"]}
+    statement = next(f["result"] for f in horizon["files"] if f["file"] == "releve-demo.csv")
+    assert "1 crédit à vérifier" in statement
+    settled = re.findall(r"FA\d{4}-\d{5}", statement)
+    assert len(settled) == 2
+    assert all(horizon_docs[n]["status"] == "paid" for n in settled)
+    payments = summary["payments"]
+    card = next(p for p in payments if p["event"].startswith("payée par carte"))
+    refunded = next(p for p in payments if p["event"].startswith("remboursement partiel"))
+    assert card["number"] == refunded["number"]
+    assert horizon_docs[card["number"]]["status"] in ("partially_paid", "disputed")
+    paid_during = next(e for e in timeline if e["event"] == "payée par carte (Stripe)")
+    assert horizon_docs[paid_during["number"]]["status"] == "paid"
+    assert not [
+        e for e in timeline if e.get("number") == paid_during["number"] and e["day"] > paid_during["day"]
+    ]
+    shop = businesses["epicerie-lea"]
+    sale = next(f["result"] for f in shop["files"] if f["file"] == "vente en ligne (Stripe)")
+    (number,) = re.findall(r"EL\d{2}-\d{4}", sale)
+    sold = next(d for d in shop["documents"] if d["number"] == number)
+    assert sold["status"] == "paid"
+    with pdfplumber.open(out / sold["pdf"]) as opened:
+        assert "acquittée" in opened.pages[0].extract_text().lower()
