@@ -311,9 +311,10 @@ def main() -> None:
     from bench.reminders import reminders
 
     reminders(report)
-    from bench.payments import payments
+    from bench.payments import bank, payments
 
     payments(report)
+    bank(report)
     package_sizes()
     report("bench_seconds", time.perf_counter() - started, "s")
     OUT.mkdir(parents=True, exist_ok=True)

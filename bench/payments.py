@@ -213,3 +213,106 @@ def _floor(table: str, invoice_id: str) -> float:
         finally:
             timings.append((time.perf_counter() - started) * 1000)
     return statistics.median(timings)
+
+
+BANK_INVOICES = 10_000
+BANK_LINES = 1_000
+
+
+def bank(report: Callable[..., None]) -> None:
+    """A statement of 1,000 lines (600 credits naming an invoice, 200 that name none, 200 debits)
+    imported through the real generate handler against 10,000 open invoices; and the matching
+    alone, on the same lines and invoices."""
+    import random
+    from datetime import timedelta
+
+    import boto3
+
+    from invoicing.adapters.clients import ClientRepository
+    from invoicing.adapters.invoices import InvoiceRepository
+    from invoicing.business import Business
+    from invoicing.domain.matching import match_credits
+    from invoicing.ingest.bank import read_statement
+    from invoicing.services.bank_import import OpenInvoices
+    from invoicing.settings import Resources
+    from invoicing_tools.local_aws.reminder_load import load, remind_today
+    from invoicing_tools.local_aws.runtime import LocalRuntime
+    from invoicing_tools.local_aws.samconfig import environments
+    from invoicing_tools.local_aws.server import REGION, LocalAws
+    from invoicing_tools.local_aws.stack import LocalStack
+
+    aws = LocalAws()
+    aws.start()
+    aws.activate()
+    try:
+        stack = LocalStack("bench-bank", environments()["conseil-horizon"].parameters).deploy()
+        env = stack.functions["GenerateFunction"].environment
+        resources = Resources.from_env(env)
+        load(stack, resources, Business.from_env(env), total=BANK_INVOICES, due=BANK_INVOICES)
+        repo = InvoiceRepository(resources)
+        listing = OpenInvoices(resources, invoices=repo, clients=ClientRepository(resources))
+        started = time.perf_counter()
+        open_invoices = listing.list()
+        list_s = time.perf_counter() - started
+        rnd = random.Random(5)
+        chosen = rnd.sample(open_invoices, 600)
+        day = remind_today(stack)
+        rows = ["Date;Libellé;Montant"]
+        for n, invoice in enumerate(chosen):
+            spelled = invoice.number if n % 2 else invoice.number.lower().replace("-", " ")
+            amount = f"{invoice.due:.2f}".replace(".", ",")
+            rows.append(
+                f"{(day - timedelta(days=n % 20)):%d/%m/%Y};VIR SEPA CLIENT {n} REF {spelled};{amount}"
+            )
+        for n in range(200):
+            rows.append(
+                f"{day:%d/%m/%Y};VIREMENT RECU DIVERS {n};{rnd.randint(100, 99999) / 100:.2f}".replace(
+                    ".", ","
+                )
+            )
+        for n in range(200):
+            rows.append(
+                f"{day:%d/%m/%Y};PRLV SEPA FOURNISSEUR {n};-{rnd.randint(100, 99999) / 100:.2f}".replace(
+                    ".", ","
+                )
+            )
+        data = ("\n".join(rows) + "\n").encode()
+        statement = read_statement(data, "bench.csv")
+        timings = []
+        for _ in range(3):
+            started = time.perf_counter()
+            matches = match_credits(statement.lines, open_invoices)
+            timings.append(time.perf_counter() - started)
+        matched = sum(1 for m in matches if m.invoice_id)
+        report(
+            "bank_match_lines_per_s",
+            len(statement.lines) / statistics.median(timings),
+            "lines/s",
+            f"matching alone (domain.matching), {len(statement.lines)} lines against "
+            f"{len(open_invoices)} open invoices, median of 3; {matched} credits matched",
+        )
+        runtime = LocalRuntime(aws, stack)
+        s3 = boto3.client("s3", region_name=REGION)
+        bucket = stack.resource("DocumentsBucket")
+        try:
+            s3.put_object(
+                Bucket=bucket, Key="bank/warm.csv", Body=b"Date;Libelle;Montant\n01/01/2026;FRAIS;-1,00\n"
+            )
+            runtime.run_until_idle()  # the generate function loaded and warm
+            s3.put_object(Bucket=bucket, Key="bank/bench.csv", Body=data)
+            started = time.perf_counter()
+            runtime.run_until_idle()
+            elapsed = time.perf_counter() - started
+        finally:
+            runtime.close()
+        paid = sum(1 for s in repo.all() if s.receivable.status.value == "paid")
+        report(
+            "bank_lines_per_s",
+            BANK_LINES / elapsed,
+            "lines/s",
+            f"a {BANK_LINES}-line statement imported through the generate handler against "
+            f"{BANK_INVOICES:,} open invoices in {elapsed:.1f} s (listing them: one Scan, {list_s:.1f} s; "
+            f"each credit recorded, its invoice settled); {paid} invoices paid after (600 expected)",
+        )
+    finally:
+        aws.stop()

@@ -287,6 +287,7 @@ class InvoiceRepository:
             document_type=invoice.document_type.value,
             status=receivable.status.value,
             client_ref=invoice.buyer.ref,
+            buyer_name=invoice.buyer.name,
             issue_date=invoice.issue_date.isoformat(),
             due_date=invoice.due_date.isoformat(),
             issued_key=f"{invoice.issue_date.isoformat()}#{invoice.number}",

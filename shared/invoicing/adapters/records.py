@@ -77,6 +77,8 @@ def models(resources: Resources) -> SimpleNamespace:
         document_type = UnicodeAttribute()
         status = UnicodeAttribute()
         client_ref = UnicodeAttribute()
+        #: The buyer's name as issued (bank matching reads it with one Scan, not one read each).
+        buyer_name = UnicodeAttribute(null=True)
         issue_date = UnicodeAttribute()
         due_date = UnicodeAttribute()
         issued_key = UnicodeAttribute()

@@ -214,6 +214,18 @@ class _Book:
                 self.by_key.setdefault(key, []).append(inv)
         self.longest = max((len(key) for key in self.by_key), default=0)
         self.names = {inv.invoice_id: name_words(inv.client_name) for inv in invoices}
+        # Indexes, so a credit is compared with the few invoices that can qualify, not all of them:
+        # by the first word of the client's name, and by what is still due (kept up to date).
+        self.order = {inv.invoice_id: position for position, inv in enumerate(invoices)}
+        self.by_first_word: dict[str, list[OpenInvoice]] = {}
+        for inv in invoices:
+            name = self.names[inv.invoice_id]
+            if name:
+                self.by_first_word.setdefault(name[0], []).append(inv)
+        self.by_due: dict[tuple[str, Decimal], dict[str, OpenInvoice]] = {}
+        for inv in invoices:
+            if inv.due > 0:
+                self.by_due.setdefault((inv.currency, inv.due), {})[inv.invoice_id] = inv
 
     # -- rule 1: invoice numbers ------------------------------------------------------------
 
@@ -329,18 +341,28 @@ class _Book:
     def by_amount_and_name(self, line: BankLine) -> Match:
         words = name_words(line.label)
         counterparty = name_words(line.counterparty) if line.counterparty else ()
-        open_here = [
-            inv
-            for inv in self.invoices
-            if inv.currency == line.currency and self.remaining[inv.invoice_id] > 0
-        ]
-        same_amount = [inv for inv in open_here if self.remaining[inv.invoice_id] == line.amount]
-        named = [
-            inv
-            for inv in open_here
-            if _contains(words, self.names[inv.invoice_id])
-            or _contains(counterparty, self.names[inv.invoice_id])
-        ]
+        candidates = {
+            inv.invoice_id: inv
+            for word in {*words, *counterparty}
+            for inv in self.by_first_word.get(word, ())
+        }
+        named = sorted(
+            (
+                inv
+                for inv in candidates.values()
+                if inv.currency == line.currency
+                and self.remaining[inv.invoice_id] > 0
+                and (
+                    _contains(words, self.names[inv.invoice_id])
+                    or _contains(counterparty, self.names[inv.invoice_id])
+                )
+            ),
+            key=lambda inv: self.order[inv.invoice_id],
+        )
+        same_amount = sorted(
+            self.by_due.get((line.currency, line.amount), {}).values(),
+            key=lambda inv: self.order[inv.invoice_id],
+        )
         named_ids = {inv.invoice_id for inv in named}
         both = [inv for inv in same_amount if inv.invoice_id in named_ids]
         amount = f"{line.amount} {line.currency}"
@@ -403,7 +425,12 @@ class _Book:
         reason: str,
         overpaid: Decimal = _ZERO,
     ) -> Match:
-        self.remaining[inv.invoice_id] = max(_ZERO, self.remaining[inv.invoice_id] - amount)
+        before = self.remaining[inv.invoice_id]
+        after = max(_ZERO, before - amount)
+        self.remaining[inv.invoice_id] = after
+        self.by_due.get((inv.currency, before), {}).pop(inv.invoice_id, None)
+        if after > 0:
+            self.by_due.setdefault((inv.currency, after), {})[inv.invoice_id] = inv
         self.settled_by[inv.invoice_id].append(line.line_id)
         return Match(line.line_id, inv.invoice_id, inv.number, amount, how, reason, overpaid)
 

@@ -245,7 +245,7 @@ class OpenInvoices:
             TableName=self.table,
             ConsistentRead=True,
             FilterExpression="amount_due > :zero AND document_type = :invoice",
-            ProjectionExpression="invoice_id, #number, client_ref, amount_due, currency",
+            ProjectionExpression="invoice_id, #number, client_ref, buyer_name, amount_due, currency",
             ExpressionAttributeNames={"#number": "number"},
             ExpressionAttributeValues={
                 ":zero": {"N": "0"},
@@ -265,8 +265,8 @@ class OpenInvoices:
             currency = item.get("currency", {}).get("S", "EUR")
             if currency != "EUR":  # a receivable is settled in euros only (Receivable.settle)
                 continue
-            name = names.get(client_key(ref))
-            if name is None:  # a client no longer (or never) in the clients table
+            name = names.get(client_key(ref)) or item.get("buyer_name", {}).get("S")
+            if name is None:  # issued before buyer names were kept on the record
                 stored = self.invoices.get(invoice_id)
                 name = stored.invoice.buyer.name if stored is not None else ""
             found.append(
