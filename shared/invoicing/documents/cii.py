@@ -19,6 +19,12 @@ An invoice issued paid (``Invoice.settled``, an online sale) says so: its total 
 nothing due (BT-115, BR-CO-16), how it was paid (BT-81) in place of the transfer details, and "Facture
 acquittée le …" as its payment terms (BT-20).
 
+An invoice priced including VAT (``Draft.prices_include_vat``, a sale paid online) states its lines
+excluding VAT like any other: each line's net amount (BT-131) and net price (BT-146, at most six
+decimals) as its totals derive them, adding up exactly to the base of their rate (BR-S-08); the VAT of
+a rate (BT-117), computed on its total including VAT, is then within a cent of base x rate, where
+BR-CO-17 and BR-S-09 accept less than one unit of currency (``invoicing.domain.money``).
+
 The XML says what the visible invoice says (``invoicing.documents.pdf``): the same parties, lines,
 discounts, totals, exemption wording, payment details and legal mentions.
 """
@@ -32,7 +38,7 @@ from decimal import Decimal
 from lxml import etree
 
 from invoicing.documents.mentions import Kind, Where, mentions
-from invoicing.domain.invoice import AllowanceCharge, Invoice, Line
+from invoicing.domain.invoice import AllowanceCharge, Invoice, Line, LineAmounts
 from invoicing.domain.money import ZERO
 from invoicing.domain.parties import Address, Client, OperationCategory, Seller, VatRegime
 from invoicing.domain.vat import VatCategory, VatTreatment
@@ -328,8 +334,8 @@ def build_cii(invoice: Invoice, profile: str = "en16931") -> bytes:
 
     transaction = _sub(root, _RSM["SupplyChainTradeTransaction"])
     locale = invoice.locale
-    for number, line in enumerate(invoice.lines, start=1):
-        _line(transaction, number, line, locale, spec, said)
+    for number, (line, amounts) in enumerate(zip(invoice.lines, invoice.totals.lines, strict=True), start=1):
+        _line(transaction, number, line, amounts, locale, spec, said)
     _agreement(transaction, invoice, spec, said)
     _delivery(transaction, invoice)
     _settlement(transaction, invoice, spec, said)
@@ -337,13 +343,21 @@ def build_cii(invoice: Invoice, profile: str = "en16931") -> bytes:
 
 
 def _line(
-    transaction: etree._Element, number: int, line: Line, locale: str, spec: _Profile, said: Said
+    transaction: etree._Element,
+    number: int,
+    line: Line,
+    amounts: LineAmounts,
+    locale: str,
+    spec: _Profile,
+    said: Said,
 ) -> None:
     item = _sub(transaction, _RAM["IncludedSupplyChainTradeLineItem"])
     _put(item, "AssociatedDocumentLineDocument/LineID", str(number))
     _put(item, "SpecifiedTradeProduct/Name", line.description)
-    # BT-146: the discount is a line allowance (BG-27), so the net price is the unit price.
-    _put(item, "SpecifiedLineTradeAgreement/NetPriceProductTradePrice/ChargeAmount", _plain(line.unit_price))
+    # BT-146, excluding VAT: the discount is a line allowance (BG-27), so the net price is the unit
+    # price; of prices including VAT, the price the totals derive from it (which have no discount).
+    price = _plain(amounts.unit_price)
+    _put(item, "SpecifiedLineTradeAgreement/NetPriceProductTradePrice/ChargeAmount", price)
     quantity = _plain(line.quantity)
     _put(item, "SpecifiedLineTradeDelivery/BilledQuantity", quantity, unitCode=unit_code(line.unit))
     settlement = _sub(item, _RAM["SpecifiedLineTradeSettlement"])
@@ -362,7 +376,11 @@ def _line(
         _put(allowance, "ActualAmount", _money(line.discount_amount))
         _put(allowance, "ReasonCode", DEFAULT_ALLOWANCE_REASON_CODE)
         _put(allowance, "Reason", LINE_DISCOUNT_REASON.get(locale, LINE_DISCOUNT_REASON["fr"]))
-    _put(settlement, "SpecifiedTradeSettlementLineMonetarySummation/LineTotalAmount", _money(line.net_amount))
+    _put(
+        settlement,
+        "SpecifiedTradeSettlementLineMonetarySummation/LineTotalAmount",
+        _money(amounts.net_amount),
+    )
 
 
 def _tax_category(tax: etree._Element, vat: VatTreatment, reasons: dict[str, str] | None = None) -> None:

@@ -7,6 +7,9 @@ quantity, unit price excl. VAT, VAT rate and total; VAT per rate; totals HT/TVA/
 and payment terms; IBAN/BIC with an EPC payment QR code; and the legal mentions that
 ``invoicing.documents.mentions`` decides and words (late payment, discount, exemptions, VAT on
 debits, nature of the operations, what a credit note corrects), each in its block of the page.
+A document priced including VAT (``Draft.prices_include_vat``) prints the same columns, its lines at
+the amounts excluding VAT its totals derive, and says under the VAT summary that its prices include
+VAT (each rate's VAT computed on its amount including VAT, so a cent from base x rate at times).
 
 Long documents flow onto more pages, with the table header repeated and "Page n/N".
 
@@ -40,7 +43,7 @@ from invoicing.documents.mentions import IDENTITY_SEPARATOR, Kind, Mention, Wher
 from invoicing.documents.qr import epc_image
 from invoicing.domain.einvoicing import DEFAULT_FACTURX_PROFILE
 from invoicing.domain.identifiers import grouped_iban
-from invoicing.domain.invoice import Invoice, Line
+from invoicing.domain.invoice import Invoice, Line, LineAmounts
 from invoicing.domain.money import ZERO
 from invoicing.domain.parties import Address
 from invoicing.domain.vat import VatCategory
@@ -65,6 +68,11 @@ LABEL_W = 47.0
 VALUE_W = WIDTH - BUYER_BOX_W - 4.0 - LABEL_W
 LINE_H = 4.0
 PAD = 1.4
+#: Under the VAT summary of a document priced including VAT (``Draft.prices_include_vat``).
+PRICES_INCLUDE_VAT = {
+    "fr": "Prix TTC : la TVA de chaque taux est calculée sur son montant TTC.",
+    "en": "Prices include VAT: the VAT of each rate is computed on its amount including VAT.",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +80,8 @@ class Column:
     key: str
     width: float
     align: str
-    value: Callable[[Line], str]
+    #: The cell of a line, given the line and its amounts excluding VAT (``Totals.lines``).
+    value: Callable[[Line, LineAmounts], str]
 
 
 def render_pdf(
@@ -492,21 +501,21 @@ def _columns(pdf: InvoicePDF, invoice: Invoice) -> list[Column]:
     fixed: list[Column] = []
     if show_date:
         fixed.append(
-            Column("date", 17, "L", lambda ln: fmt.day(ln.service_date, locale) if ln.service_date else "")
+            Column("date", 17, "L", lambda ln, _: fmt.day(ln.service_date, locale) if ln.service_date else "")
         )
     fixed += [
-        Column("quantity", 14, "R", lambda ln: fmt.quantity(ln.quantity, locale)),
-        Column("unit", 15, "L", lambda ln: ln.unit),
-        Column("unit_price", 21, "R", lambda ln: fmt.unit_price(ln.unit_price, locale)),
+        Column("quantity", 14, "R", lambda ln, _: fmt.quantity(ln.quantity, locale)),
+        Column("unit", 15, "L", lambda ln, _: ln.unit),
+        Column("unit_price", 21, "R", lambda _, net: fmt.unit_price(net.unit_price, locale)),
     ]
     if show_discount:
-        fixed.append(Column("discount", 16, "R", lambda ln: _discount_text(ln, locale)))
+        fixed.append(Column("discount", 16, "R", lambda ln, _: _discount_text(ln, locale)))
     fixed += [
-        Column("vat", 13, "R", lambda ln: _rate_text(ln, locale)),
-        Column("line_total", 23, "R", lambda ln: fmt.amount(ln.net_amount, locale)),
+        Column("vat", 13, "R", lambda ln, _: _rate_text(ln, locale)),
+        Column("line_total", 23, "R", lambda _, net: fmt.amount(net.net_amount, locale)),
     ]
     described = WIDTH - sum(c.width for c in fixed)
-    return [Column("description", described, "L", lambda ln: ln.description), *fixed]
+    return [Column("description", described, "L", lambda ln, _: ln.description), *fixed]
 
 
 def _discount_text(line: Line, locale: str) -> str:
@@ -553,7 +562,7 @@ def _next_page(pdf: InvoicePDF, invoice: Invoice) -> float:
 def _table(pdf: InvoicePDF, invoice: Invoice, columns: list[Column], y: float) -> float:
     y = _table_header(pdf, invoice, columns, y)
     description = columns[0]
-    for index, line in enumerate(invoice.lines):
+    for index, (line, amounts) in enumerate(zip(invoice.lines, invoice.totals.lines, strict=True)):
         _font(pdf, BODY_SIZE)
         wrapped = _wrap(pdf, line.description, description.width - 2 * pdf.c_margin)
         height = len(wrapped) * LINE_H + 2 * PAD
@@ -569,7 +578,7 @@ def _table(pdf: InvoicePDF, invoice: Invoice, columns: list[Column], y: float) -
             text_y += LINE_H
         x = LEFT + description.width
         for column in columns[1:]:
-            _cell(pdf, x, y + PAD, column.width, LINE_H, column.value(line), column.align)
+            _cell(pdf, x, y + PAD, column.width, LINE_H, column.value(line, amounts), column.align)
             x += column.width
         y += height
     pdf.line(LEFT, y, LEFT + WIDTH, y)
@@ -610,9 +619,15 @@ def _totals(pdf: InvoicePDF, invoice: Invoice, said: _Mentions, y: float) -> flo
             (paid, f"-{fmt.money(totals.grand_total, locale)}"),
             (label("amount_due", locale), fmt.money(ZERO, locale)),
         ]
+    _font(pdf, 7.5)
+    ttc_note = (
+        _wrap(pdf, PRICES_INCLUDE_VAT[locale], 90 - 2 * pdf.c_margin)
+        if invoice.draft.prices_include_vat
+        else []
+    )
     _font(pdf, 8, bold=True)
     mention_lines = [part for text in said.exemptions for part in _wrap(pdf, text, WIDTH - 2 * pdf.c_margin)]
-    needed = max(6 * (len(rows) + len(after)) + 10, 6 + 5 * (summary_rows + 1) + 4)
+    needed = max(6 * (len(rows) + len(after)) + 10, 6 + 5 * (summary_rows + 1) + 4 + 3.6 * len(ttc_note))
     needed += 4.2 * len(mention_lines) + 2
     if y + needed > BOTTOM:
         y = _next_page(pdf, invoice)
@@ -646,6 +661,13 @@ def _totals(pdf: InvoicePDF, invoice: Invoice, said: _Mentions, y: float) -> flo
         sy += 5
     pdf.line(LEFT, sy, LEFT + sum(widths), sy)
     sy += 1.5
+    if ttc_note:  # why a rate's VAT may be a cent from its base x rate
+        _font(pdf, 7.5)
+        pdf.set_text_color(*MUTED)
+        for part in ttc_note:
+            _cell(pdf, LEFT, sy, sum(widths), 3.6, part)
+            sy += 3.6
+        pdf.set_text_color(*TEXT)
 
     # Right: totals.
     tx, tw = LEFT + WIDTH - 74, 74.0

@@ -245,6 +245,8 @@ def draft_to_dict(d: Draft) -> dict[str, Any]:
             "method": d.settled.method,
             "payment_id": d.settled.payment_id,
         }
+    if d.prices_include_vat:  # likewise: a record priced excluding VAT has no such key
+        encoded["prices_include_vat"] = True
     return encoded
 
 
@@ -273,7 +275,14 @@ def draft_from_dict(d: dict[str, Any]) -> Draft:
             if settled
             else None
         ),
+        prices_include_vat=_flag(d.get("prices_include_vat", False)),
     )
+
+
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"prices_include_vat must be true or false, not {value!r}")
+    return value
 
 
 def invoice_to_dict(inv: Invoice) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from invoicing.domain.money import ZERO, percent_of, round_money
+from invoicing.domain.money import ZERO, allocate, percent_of, round_money, unit_price_for, vat_included
 from invoicing.domain.parties import Client, Seller
 from invoicing.domain.terms import PaymentTerms
 from invoicing.domain.vat import VatCategory, VatTreatment
@@ -117,6 +117,16 @@ class VatBreakdown:
 
 
 @dataclass(frozen=True, slots=True)
+class LineAmounts:
+    """A line excluding VAT, as the documents state it: its net unit price (EN 16931 BT-146) and its
+    net amount (BT-131). Prices excluding VAT: the line's own. Prices including VAT: derived from them
+    (``invoicing.domain.money``)."""
+
+    unit_price: Decimal
+    net_amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
 class Totals:
     line_total: Decimal  # BT-106
     allowance_total: Decimal  # BT-107
@@ -125,35 +135,87 @@ class Totals:
     vat_total: Decimal  # BT-110, "TVA"
     grand_total: Decimal  # BT-112, "total TTC"
     breakdown: tuple[VatBreakdown, ...]
+    #: Each line excluding VAT, in line order.
+    lines: tuple[LineAmounts, ...] = ()
 
     def __post_init__(self) -> None:
         if self.tax_basis_total + self.vat_total != self.grand_total:
             raise ArithmeticError("HT + TVA must equal TTC exactly")
 
 
-def compute_totals(lines: tuple[Line, ...], adjustments: tuple[AllowanceCharge, ...] = ()) -> Totals:
-    """Totals under the rounding policy written in ``invoicing.domain.money``."""
+def compute_totals(
+    lines: tuple[Line, ...],
+    adjustments: tuple[AllowanceCharge, ...] = (),
+    *,
+    prices_include_vat: bool = False,
+) -> Totals:
+    """Totals under the rounding policy written in ``invoicing.domain.money``: of prices excluding
+    VAT, or of prices including VAT (``prices_include_vat``)."""
+    if prices_include_vat:
+        return _totals_from_prices_including_vat(lines, adjustments)
+    amounts = tuple(LineAmounts(line.unit_price, line.net_amount) for line in lines)
     bases: dict[tuple[str, Decimal], Decimal] = {}
     treatments: dict[tuple[str, Decimal], VatTreatment] = {}
-    for line in lines:
-        bases[line.vat.key] = bases.get(line.vat.key, ZERO) + line.net_amount
-        treatments.setdefault(line.vat.key, line.vat)
+    for line, own in zip(lines, amounts, strict=True):
+        key = line.vat.key
+        bases[key] = bases.get(key, ZERO) + own.net_amount
+        treatments.setdefault(key, line.vat)
     for adj in adjustments:
         signed = adj.amount if adj.is_charge else -adj.amount
         bases[adj.vat.key] = bases.get(adj.vat.key, ZERO) + signed
         treatments.setdefault(adj.vat.key, adj.vat)
     breakdown = tuple(
         VatBreakdown(treatments[key], basis, percent_of(basis, treatments[key].rate))
-        for key, basis in sorted(bases.items(), key=lambda kv: (-kv[0][1], kv[0][0]))
+        for key, basis in sorted(bases.items(), key=lambda kv: _row_order(kv[0]))
     )
-    line_total = sum((line.net_amount for line in lines), ZERO)
+    line_total = sum((own.net_amount for own in amounts), ZERO)
     allowances = sum((a.amount for a in adjustments if not a.is_charge), ZERO)
     charges = sum((a.amount for a in adjustments if a.is_charge), ZERO)
     basis_total = line_total - allowances + charges
     if basis_total != sum((b.basis for b in breakdown), ZERO):
         raise ArithmeticError("VAT bases do not add up to the total excluding VAT")
     vat_total = sum((b.amount for b in breakdown), ZERO)
-    return Totals(line_total, allowances, charges, basis_total, vat_total, basis_total + vat_total, breakdown)
+    return Totals(
+        line_total, allowances, charges, basis_total, vat_total, basis_total + vat_total, breakdown, amounts
+    )
+
+
+def _row_order(key: tuple[str, Decimal]) -> tuple[Decimal, str]:
+    """VAT summary rows: highest rate first, then by category."""
+    category, rate = key
+    return (-rate, category)
+
+
+def _totals_from_prices_including_vat(
+    lines: tuple[Line, ...], adjustments: tuple[AllowanceCharge, ...]
+) -> Totals:
+    """Per rate: VAT = TTC x rate / (100 + rate) rounded half-up, base = TTC - VAT, the base split over
+    the rate's lines in whole cents (``invoicing.domain.money``, prices including VAT)."""
+    if adjustments:
+        raise ValueError(
+            "prices including VAT take no document allowance or charge: put it on a line at its price"
+        )
+    if any(line.discount is not None for line in lines):
+        raise ValueError("prices including VAT take no line discount: give the price after the discount")
+    members: dict[tuple[str, Decimal], list[int]] = {}
+    for position, line in enumerate(lines):
+        members.setdefault(line.vat.key, []).append(position)
+    nets: dict[int, Decimal] = {}
+    rows: dict[tuple[str, Decimal], VatBreakdown] = {}
+    for key, positions in members.items():
+        vat = lines[positions[0]].vat
+        paid = [lines[i].net_amount for i in positions]
+        tax = vat_included(sum(paid, ZERO), vat.rate)
+        basis = sum(paid, ZERO) - tax
+        nets.update(zip(positions, allocate(basis, paid), strict=True))
+        rows[key] = VatBreakdown(vat, basis, tax)
+    breakdown = tuple(rows[key] for key in sorted(rows, key=_row_order))
+    amounts = tuple(
+        LineAmounts(unit_price_for(nets[i], line.quantity), nets[i]) for i, line in enumerate(lines)
+    )
+    basis = sum((b.basis for b in breakdown), ZERO)
+    vat_total = sum((b.amount for b in breakdown), ZERO)
+    return Totals(basis, ZERO, ZERO, basis, vat_total, basis + vat_total, breakdown, amounts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +273,9 @@ class Draft:
     credited_lines: tuple[CreditedLine, ...] = ()
     #: Paid before issue (an online sale): the invoice is issued paid.
     settled: Settlement | None = None
+    #: The lines' prices include VAT (consumer prices, a sale paid online): VAT and the amounts
+    #: excluding VAT are derived from them per rate (``invoicing.domain.money``).
+    prices_include_vat: bool = False
 
     def __post_init__(self) -> None:
         if not self.lines:
@@ -228,7 +293,7 @@ class Draft:
             raise ValueError("allowances exceed the lines they apply to: a document cannot be negative")
 
     def totals(self) -> Totals:
-        return compute_totals(self.lines, self.adjustments)
+        return compute_totals(self.lines, self.adjustments, prices_include_vat=self.prices_include_vat)
 
 
 @dataclass(frozen=True, slots=True)
@@ -390,5 +455,6 @@ def credit_note_draft(
         credit_reason=reason.strip(),
         source=source,
         credited_lines=tuple(lines or ()),
+        prices_include_vat=invoice.draft.prices_include_vat,
     )
     return draft

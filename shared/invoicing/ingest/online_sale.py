@@ -21,20 +21,24 @@ The invoice:
   ``stripe-<hash of the e-mail address>`` for a guest checkout; it is not added to the clients
   table (the send function writes to the address on the invoice);
 - one line per line item (its description and quantity; shipping, when charged, one more line),
-  each at its unit price excluding VAT after any discount, so that the lines add up to what was
-  paid;
-- VAT: from Stripe's tax amounts (``amount_tax`` per item; its rate from ``taxes`` when the list
-  was expanded, else the French rate that gives that amount), or, **without any tax data, the
-  amounts are taken as prices including VAT at the standard rate** (20 %, CGI art. 278): French
-  consumer prices are TTC. A seller under the franchise en base charges none (and any tax Stripe
-  added is refused). A 0 % reverse-charge tax is the reverse charge, for a buyer with a VAT number;
-  any other tax (another country's VAT, several rates on one item) is refused;
-- the total including VAT equals ``amount_total``, what was paid, to the cent. VAT is computed per
-  rate on the total excluding VAT and rounded to the cent (``invoicing.domain.money``), where Stripe
-  rounds it per item: the total excluding VAT of each rate is the one whose VAT brings it to exactly
-  what was paid at that rate (a cent or two from the sum of Stripe's per-item amounts, put on the
-  largest item). At 20 % one total in six (9,99 €...) has no such base: the sale is refused, and the
-  operator issues that invoice by hand;
+  each at its price **including VAT**: what was paid for it (``amount_total``, after any discount)
+  divided by its quantity, to as many decimals as make quantity x price exactly that amount. The
+  invoice's prices include VAT (``Draft.prices_include_vat``, whenever an item carries VAT);
+- VAT: from Stripe's tax data, the rate only (of ``taxes`` when the list was expanded, else the
+  French rate that gives ``amount_tax`` on the item's amount excluding it), or, **without any tax
+  data, the standard rate** (20 %, CGI art. 278): French consumer prices are TTC. A seller under the
+  franchise en base charges none (and any tax Stripe added is refused). A 0 % reverse-charge tax is
+  the reverse charge, for a buyer with a VAT number; any other tax (another country's VAT, several
+  rates on one item) is refused;
+- the total including VAT equals ``amount_total``, what was paid, to the cent, for every amount.
+  The rule (``invoicing.domain.money``, prices including VAT): per rate, the VAT is the rate's total
+  including VAT x rate / (100 + rate), rounded half-up to the cent, and the taxable base is what
+  remains; the base is split over the rate's lines in whole cents (in proportion to what each cost,
+  the cents left over to the largest remainders), which gives each line its amount and unit price
+  excluding VAT for the PDF and the Factur-X XML. Stripe rounds VAT per item, so the VAT of a rate
+  may be a cent or two from the sum of Stripe's ``amount_tax``; the total paid never is. (Under the
+  rule of prices excluding VAT, base + round(base x 20 %) misses one total in six, 9,99 € among
+  them: such sales used to be refused; none is now);
 - its sale date is the payment day; its order reference the session id; ``settled`` the payment
   (day, method, the ledger's payment id), so it prints "Facture acquittée" and opens paid;
 - its source ``Source(file_key, sha256("stripe-session:" + session id), "sale")``: the invoice id
@@ -45,8 +49,9 @@ Everything is checked before anything is built, and every problem is reported at
 (``InputRejected``): not JSON (or nested too deeply, duplicate keys, NaN), a field missing or of
 the wrong type, amounts that are not whole cents or out of range, a currency other than EUR, more
 than ``MAX_ITEMS`` items, texts too long or with invisible characters, invalid e-mail addresses and
-VAT numbers, totals that do not add up. A problem names the item (``row``: its position, from 1)
-and the field (``column``: its JSON path), quotes the value and says why. Pure: no I/O, no clock.
+VAT numbers, item amounts that do not add up to the amount paid. A problem names the item (``row``:
+its position, from 1) and the field (``column``: its JSON path), quotes the value and says why.
+Pure: no I/O, no clock.
 """
 
 from __future__ import annotations
@@ -56,12 +61,12 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from invoicing.domain import identifiers
 from invoicing.domain.invoice import DocumentType, Draft, Line, Settlement, Source
-from invoicing.domain.money import money_str
+from invoicing.domain.money import money_str, unit_price_for
 from invoicing.domain.parties import Address, Client, Locale, Seller, VatRegime
 from invoicing.domain.problems import InputRejected, Problem
 from invoicing.domain.terms import PaymentTerms
@@ -99,7 +104,8 @@ _ISO_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)
 #: A customer id short enough to make a client reference of at most 35 characters as it is.
 _SHORT_ID = re.compile(r"[A-Za-z0-9_]{1,28}", re.ASCII)
 _HUNDRED = Decimal(100)
-_CENT = Decimal("0.01")
+#: Decimals of a line's price including VAT: enough for quantity x price to be exactly what was paid.
+_PRICE_PLACES = 12
 
 
 class _Refused(Exception):
@@ -278,8 +284,6 @@ class _Item:
     total: int  # what the customer paid for it, VAT included
     tax: int  # the VAT Stripe computed on it (0 without tax data)
     vat: VatTreatment
-    #: Without tax data the price includes VAT at ``vat``'s rate (French consumer prices).
-    inclusive: bool
 
 
 def read_online_sale(
@@ -357,9 +361,7 @@ def _read(
             paid=_m(paid),
         )
         return None
-    lines = _lines(reader, items)
-    if lines is None:
-        return None
+    lines = _lines(items)
     digest = hashlib.sha256(f"stripe-session:{session_id}".encode()).hexdigest()
     draft = Draft(
         document_type=DocumentType.INVOICE,
@@ -370,6 +372,7 @@ def _read(
         order_ref=session_id,
         source=Source(file_key, digest, GROUP),
         settled=Settlement(on=paid_on, method=method, payment_id=payment_id),
+        prices_include_vat=any(item.vat.category is VatCategory.STANDARD for item in items),
     )
     total = draft.totals().grand_total
     if total != Decimal(paid) / _HUNDRED:  # by construction it is; never issue one that is not
@@ -608,8 +611,7 @@ def _item(
     vat = _vat(reader, raw, path, row, total, tax, seller, buyer, standard_rate)
     if vat is None:
         return None
-    treatment, inclusive = vat
-    return _Item(row, description, quantity, total, tax, treatment, inclusive)
+    return _Item(row, description, quantity, total, tax, vat)
 
 
 def _quantity(reader: _Reader, raw: dict[str, Any], path: str, row: int) -> int | None:
@@ -657,7 +659,7 @@ def _shipping(
     if vat is None:
         return False
     locale = buyer.locale if buyer is not None else Locale.FR
-    return _Item(None, SHIPPING[locale], 1, total, tax, vat[0], vat[1])
+    return _Item(None, SHIPPING[locale], 1, total, tax, vat)
 
 
 def _vat(
@@ -670,8 +672,8 @@ def _vat(
     seller: Seller,
     buyer: Client | None,
     standard_rate: Decimal,
-) -> tuple[VatTreatment, bool] | None:
-    """The VAT of an item and whether its price includes it (no tax data); None after a problem."""
+) -> VatTreatment | None:
+    """The VAT of an item (its price includes it, whatever Stripe's tax data); None after a problem."""
     taxes = raw.get("taxes")
     if taxes is None:
         taxes = []
@@ -707,7 +709,7 @@ def _vat(
         if tax or charged:
             reader.add("franchise_with_vat", f"{path}.amount_tax", tax, row)
             return None
-        return VatTreatment.exempt("franchise"), False
+        return VatTreatment.exempt("franchise")
 
     if tax == 0 and not charged:
         if any(r[2] == "reverse_charge" for r in rates):
@@ -715,13 +717,16 @@ def _vat(
                 detail = "reverse charge, without the customer's VAT number"
                 reader.add("sale_vat_unsupported", f"{path}.taxes", "reverse_charge", row, tax=detail)
                 return None
-            return VatTreatment.exempt("autoliquidation"), False
-        zero = [r for r in rates if r[0] is not None and r[0] != 0]
-        if rates and not zero:
+            return VatTreatment.exempt("autoliquidation")
+        rated = [r for r in rates if r[0] is not None and r[0] != 0]
+        if rates and not rated:
             reason = next((r[2] for r in rates if r[2]), None) or "0 %"
             reader.add("sale_vat_unsupported", f"{path}.taxes", reason, row, tax=reason[:60])
             return None
-        return VatTreatment.standard(standard_rate), True  # no tax data: a price including VAT
+        if not rated:
+            return VatTreatment.standard(standard_rate)  # no tax data: French consumer prices, at 20 %
+        # A rate whose VAT rounds to nothing on so small an amount (0,09 € at 5,5 %): that rate.
+        charged = rated
 
     known = {(r[0], (r[1] or "FR").upper()) for r in charged if r[0] is not None}
     if len(charged) > 1 or len(known) > 1:
@@ -738,7 +743,7 @@ def _vat(
             shown = f"{_percent(percentage)} % {country}"
             reader.add("sale_vat_unsupported", f"{path}.taxes", shown, row, tax=shown)
             return None
-        return VatTreatment.standard(rate), False
+        return VatTreatment.standard(rate)
     # Tax amounts without their rates (the line items were listed without expanding taxes): the
     # French rate that gives this tax on this net amount.
     rate = _rate_of(total - tax, tax)
@@ -746,7 +751,7 @@ def _vat(
         shown = f"{_m(tax)} of tax on {_m(total - tax)}"
         reader.add("sale_vat_unsupported", f"{path}.amount_tax", tax, row, tax=shown)
         return None
-    return VatTreatment.standard(rate), False
+    return VatTreatment.standard(rate)
 
 
 def _percent(value: Decimal | None) -> str:
@@ -774,84 +779,17 @@ def _vat_cents(net: int, rate: Decimal) -> int:
 # --- the lines ---------------------------------------------------------------------------------------------
 
 
-def _lines(reader: _Reader, items: list[_Item]) -> tuple[Line, ...] | None:
-    """One line per item, at the net amounts whose VAT, per rate, makes exactly what was paid."""
-    nets: dict[int, int] = {}
-    groups: dict[tuple[str, Decimal], list[int]] = {}
-    for position, item in enumerate(items):
-        groups.setdefault(item.vat.key, []).append(position)
-    for members in groups.values():
-        vat = items[members[0]].vat
-        paid = sum(items[i].total for i in members)
-        own = {i: _net(items[i]) for i in members}
-        base = _base(paid, vat.rate, sum(own.values()))
-        if base is None:
-            first = items[members[0]]
-            reader.add(
-                "sale_total_unreachable",
-                "session.line_items.data",
-                _m(paid),
-                first.row,
-                rate=f"{vat.rate.normalize():f}",
-                amount=_m(paid),
-            )
-            return None
-        largest = max(members, key=lambda i: (own[i], -i))
-        own[largest] += base - sum(own.values())
-        if own[largest] < 0:
-            reader.add(
-                "sale_total_unreachable",
-                "session.line_items.data",
-                _m(paid),
-                items[largest].row,
-                rate=f"{vat.rate.normalize():f}",
-                amount=_m(paid),
-            )
-            return None
-        nets.update(own)
+def _lines(items: list[_Item]) -> tuple[Line, ...]:
+    """One line per item at its price including VAT: what was paid for it, to the cent. The totals
+    (``Draft.prices_include_vat``) derive the VAT and the amounts excluding VAT from these prices."""
     return tuple(
         Line(
             description=item.description,
             quantity=Decimal(item.quantity),
             unit=DEFAULT_UNIT,
-            unit_price=_unit_price(nets[position], item.quantity),
+            unit_price=unit_price_for(Decimal(item.total).scaleb(-2), Decimal(item.quantity), _PRICE_PLACES),
             vat=item.vat,
             source_row=item.row,
         )
-        for position, item in enumerate(items)
+        for item in items
     )
-
-
-def _net(item: _Item) -> int:
-    """The item's amount excluding VAT in cents, as Stripe has it (or as its VAT-inclusive price gives)."""
-    if item.vat.category is not VatCategory.STANDARD:
-        return item.total
-    if not item.inclusive:
-        return item.total - item.tax
-    return int(
-        (Decimal(item.total) * _HUNDRED / (_HUNDRED + item.vat.rate)).quantize(Decimal(1), ROUND_HALF_UP)
-    )
-
-
-def _base(paid: int, rate: Decimal, near: int) -> int | None:
-    """The base in cents whose VAT at ``rate`` (per rate, rounded half-up) brings it to ``paid``;
-    of several, the nearest to ``near``; None when there is none."""
-    if rate == 0:
-        return paid
-    start = int((Decimal(paid) * _HUNDRED / (_HUNDRED + rate)).quantize(Decimal(1), ROUND_HALF_UP))
-    found = [b for b in range(max(start - 3, 0), start + 4) if b + _vat_cents(b, rate) == paid]
-    return min(found, key=lambda b: (abs(b - near), b)) if found else None
-
-
-def _unit_price(net_cents: int, quantity: int) -> Decimal:
-    """A unit price (excluding VAT) whose line amount, quantity x price rounded to the cent, is
-    exactly ``net_cents``: to 6 decimals where that is enough, more where it is not."""
-    net = Decimal(net_cents) / _HUNDRED
-    with localcontext() as context:
-        context.prec = 40
-        exact = net / quantity
-        for places in (2, 4, 6, 8, 10, 12):
-            price = exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-            if (quantity * price).quantize(_CENT, rounding=ROUND_HALF_UP) == net:
-                return price.normalize() if places > 2 else price
-    raise AssertionError("unreachable: 12 decimals suffice below QUANTITY_LIMIT")

@@ -15,7 +15,19 @@ from email.message import EmailMessage
 import facturx_validation as fv
 import pdfplumber
 import pytest
-from documents_helpers import COMPANY, PERSON, SELLER, line, make_invoice, norm, page_texts, qr_images
+from documents_helpers import (
+    COMPANY,
+    PERSON,
+    SELLER,
+    half_up,
+    line,
+    make_invoice,
+    norm,
+    page_texts,
+    qr_images,
+)
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from invoicing.documents.cii import build_cii
 from invoicing.documents.cii_read import read_cii
@@ -24,9 +36,10 @@ from invoicing.documents.mentions import Kind, Where, for_page, mentions
 from invoicing.documents.pdf import LABEL_W, LEFT, render_pdf
 from invoicing.documents.render import render
 from invoicing.domain.codec import invoice_from_dict, invoice_to_dict
-from invoicing.domain.invoice import Invoice, Settlement
+from invoicing.domain.invoice import Invoice, Line, Settlement
 from invoicing.domain.parties import Locale
 from invoicing.domain.terms import PaymentTerms
+from invoicing.domain.vat import VatTreatment
 
 PAID_ON = date(2026, 11, 26)
 SESSION = "cs_test_a1YS1URlnyQCN5fUUduORoQ7Pw41PJqDWkIVQCpJPqkfIhd6tVY8XB1OLY"
@@ -302,3 +315,173 @@ def test_an_unpaid_invoice_email_is_unchanged(consumer: Invoice) -> None:
     assert "acquittée" not in text
     assert "https://pay.example/pay/abc" in text
     assert "IBAN" in text
+
+
+# --- a sale priced including VAT (Draft.prices_include_vat) ----------------------------------------------
+
+
+def ttc_line(description: str, quantity: str, price: str, rate: str = "20") -> Line:
+    return Line(description, Decimal(quantity), "u", Decimal(price), VatTreatment.standard(rate))
+
+
+#: What a shop sells online, at its prices including VAT: every French rate, several lines at 20 %.
+SHOP = (
+    ttc_line("Bougie parfumée", "1", "9.99"),
+    ttc_line("Thé vert bio 100 g", "3", "4.99", "5.5"),
+    ttc_line("Repas à emporter", "1", "15.90", "10"),
+    ttc_line("Médicament remboursable", "2", "3.45", "2.1"),
+    ttc_line("Diffuseur", "2", "24.95"),
+    ttc_line("Livraison", "1", "4.90"),
+)
+
+
+def ttc_invoice(lines: tuple[Line, ...] = SHOP, buyer=PERSON, **kwargs) -> Invoice:  # type: ignore[no-untyped-def]
+    buyer = dataclasses.replace(buyer, email="client@exemple.fr", payment_terms=PaymentTerms(0))
+    return make_invoice(
+        buyer,
+        lines,
+        settled=Settlement(PAID_ON, "card", "stripe:pi_3PgafyB7WZ01zgkW"),
+        period_start=PAID_ON,
+        period_end=PAID_ON,
+        order_ref=SESSION,
+        issued=PAID_ON,
+        prices_include_vat=True,
+        **kwargs,
+    )
+
+
+@pytest.fixture(scope="module")
+def shop() -> Invoice:
+    return ttc_invoice()
+
+
+def test_a_sale_priced_including_vat_totals_what_was_paid(shop: Invoice) -> None:
+    paid = sum(half_up(line.quantity * line.unit_price) for line in SHOP)
+    assert shop.totals.grand_total == paid == Decimal("102.56")
+    rows = {b.vat.rate: (b.basis, b.amount) for b in shop.totals.breakdown}
+    assert rows == {
+        Decimal(20): (Decimal("53.99"), Decimal("10.80")),  # 64,79 TTC x 20 / 120 = 10,798
+        Decimal(10): (Decimal("14.45"), Decimal("1.45")),  # 15,90 TTC
+        Decimal("5.5"): (Decimal("14.19"), Decimal("0.78")),  # 14,97 TTC
+        Decimal("2.1"): (Decimal("6.76"), Decimal("0.14")),  # 6,90 TTC
+    }
+    # 53,99 over 9,99 / 49,90 / 4,90: 8,3247 / 41,5817 / 4,0832, the cent left to the largest remainder.
+    assert [a.net_amount for a in shop.totals.lines] == [
+        Decimal("8.33"),
+        Decimal("14.19"),
+        Decimal("14.45"),
+        Decimal("6.76"),
+        Decimal("41.58"),
+        Decimal("4.08"),
+    ]
+
+
+def test_the_page_prints_amounts_excluding_vat_and_says_prices_include_it(shop: Invoice) -> None:
+    flat = norm(page_texts(render_pdf(shop))[0])
+    assert "Total TTC 102,56 €" in flat
+    assert "Réglé le 26/11/2026 -102,56 €" in flat
+    assert "Net à payer 0,00 €" in flat
+    assert "Total HT 89,39 €" in flat
+    assert "TVA 20 % 10,80 €" in flat
+    assert "Prix TTC : la TVA de chaque taux est calculée sur son montant TTC." in flat
+    # Each line at its price and amount excluding VAT, as the XML states them: 9,99 TTC is 8,33 HT
+    # (its share of the 20 % base), 3 x 4,99 at 5,5 % is 14,19 HT, 4,73 each.
+    assert "Bougie parfumée 1 u 8,33 20 % 8,33" in flat
+    assert "Thé vert bio 100 g 3 u 4,73 5,5 % 14,19" in flat
+    english = ttc_invoice(buyer=dataclasses.replace(PERSON, locale=Locale.EN), number="FA2026-00045")
+    assert "Prices include VAT" in norm(page_texts(render_pdf(english))[0])
+    assert "Prix TTC" not in norm(page_texts(render_pdf(paid_invoice()))[0])  # only when they do
+
+
+def test_the_xml_states_each_line_excluding_vat(shop: Invoice) -> None:
+    doc = read_cii(build_cii(shop))
+    assert [(x.net_price, x.net_amount) for x in doc.lines] == [
+        (a.unit_price, a.net_amount) for a in shop.totals.lines
+    ]
+    assert doc.totals.grand_total == doc.totals.prepaid == Decimal("102.56")
+    assert doc.totals.line_total == doc.totals.tax_basis_total == Decimal("89.39")
+    for row in doc.vat_breakdown:  # BR-S-08: the lines of each rate add up to its base, exactly
+        assert row.basis == sum(x.net_amount for x in doc.lines if x.vat_rate == row.rate)
+    for x in doc.lines:
+        assert x.net_price is not None
+        assert x.quantity is not None
+        assert -x.net_price.as_tuple().exponent <= 6  # type: ignore[operator]  # BR-FR-DEC-03
+        assert half_up(x.quantity * x.net_price) == x.net_amount
+
+
+@pytest.mark.parametrize("profile", ["en16931", "basic", "extended"])
+@pytest.mark.parametrize("which", ["shop", "nine_ninety_nine", "business"])
+def test_a_sale_priced_including_vat_passes_the_official_rules(
+    compiled_rules: None, shop: Invoice, which: str, profile: str
+) -> None:
+    invoice = {
+        "shop": shop,
+        "nine_ninety_nine": ttc_invoice((ttc_line("Bougie", "1", "9.99"),)),
+        "business": ttc_invoice(buyer=COMPANY),
+    }[which]
+    result = fv.validate(build_cii(invoice, profile), profile)
+    assert result.errors == {}, result.summary()
+    assert result.fatal == (), result.summary()
+    assert result.warnings == (), result.summary()
+
+
+def _with_vat(xml: bytes, old: str, new: str) -> bytes:
+    """The XML with the VAT of one breakdown row (BT-117) changed, and nothing else."""
+    before = f"<ram:CalculatedAmount>{old}</ram:CalculatedAmount>".encode()
+    assert xml.count(before) == 1
+    return xml.replace(before, f"<ram:CalculatedAmount>{new}</ram:CalculatedAmount>".encode())
+
+
+def test_what_the_rules_accept_of_the_vat_of_a_rate(compiled_rules: None) -> None:
+    """BR-CO-17 and BR-S-09 compare a rate's VAT with round(base x rate) and accept a difference of
+    less than one unit of currency (BR-CO-17 up to one euro inclusive, BR-S-09 strictly less). Prices
+    including VAT differ from it by a cent at most: 9,99 € at 20 % is 8,32 HT and 1,67 of VAT, where
+    8,32 x 20 % is 1,66. The rules see the same cent moved the other way, and one euro, as this shows."""
+    invoice = ttc_invoice((ttc_line("Bougie", "1", "9.99"),))
+    [row] = invoice.totals.breakdown
+    assert (row.basis, row.amount, half_up(row.basis * Decimal("0.2"))) == (
+        Decimal("8.32"),
+        Decimal("1.67"),
+        Decimal("1.66"),
+    )
+    xml = build_cii(invoice)
+    vat_rules = {"BR-CO-17", "BR-S-09"}
+    assert not vat_rules & fv.validate(xml, rules=(fv.EN16931,)).fatal_ids()
+    assert not vat_rules & fv.validate(_with_vat(xml, "1.67", "1.65"), rules=(fv.EN16931,)).fatal_ids()
+    assert not vat_rules & fv.validate(_with_vat(xml, "1.67", "2.65"), rules=(fv.EN16931,)).fatal_ids()
+    exactly_one_euro = fv.validate(_with_vat(xml, "1.67", "2.66"), rules=(fv.EN16931,)).fatal_ids()
+    assert exactly_one_euro & vat_rules == {"BR-S-09"}
+    assert fv.validate(_with_vat(xml, "1.67", "2.67"), rules=(fv.EN16931,)).fatal_ids() >= vat_rules
+
+
+@st.composite
+def shop_sales(draw: st.DrawFn) -> tuple[Line, ...]:
+    """1 to 4 French rates, 1 to 4 lines each, prices from 0,01 € to 2 500 €, quantities 1 to 12."""
+    rates = draw(st.lists(st.sampled_from(["20", "10", "5.5", "2.1"]), min_size=1, max_size=4, unique=True))
+    lines = []
+    for rate in rates:
+        for n in range(draw(st.integers(1, 4))):
+            cents = draw(st.integers(1, 250_000))
+            quantity = draw(st.integers(1, 12))
+            lines.append(ttc_line(f"Article {rate} {n}", str(quantity), str(Decimal(cents) / 100), rate))
+    return tuple(draw(st.permutations(lines)))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=shop_sales())
+def test_any_sale_priced_including_vat_passes_the_official_rules(
+    compiled_rules: None, lines: tuple[Line, ...]
+) -> None:
+    invoice = ttc_invoice(lines)
+    assert invoice.totals.grand_total == sum(half_up(line.quantity * line.unit_price) for line in lines)
+    for profile in ("en16931", "basic", "extended"):
+        result = fv.validate(build_cii(invoice, profile), profile)
+        assert result.passed, result.summary()
+        assert result.warnings == (), result.summary()
+
+
+def test_the_record_of_a_sale_priced_including_vat(shop: Invoice) -> None:
+    record = invoice_to_dict(shop)
+    assert record["draft"]["prices_include_vat"] is True
+    assert invoice_from_dict(record) == shop
+    assert "prices_include_vat" not in invoice_to_dict(paid_invoice())["draft"]

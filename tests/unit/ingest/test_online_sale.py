@@ -18,10 +18,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from invoicing.domain.invoice import Settlement
+from invoicing.domain.invoice import LineAmounts, Settlement
 from invoicing.domain.parties import Locale, Seller
 from invoicing.domain.problems import InputRejected, Problem
-from invoicing.domain.vat import VatCategory, VatTreatment
+from invoicing.domain.vat import FRENCH_RATES, VatCategory, VatTreatment
 from invoicing.ingest.online_sale import MAX_ITEMS, read_online_sale
 from invoicing.ingest.report import problems_csv
 from invoicing.services.payments import online_sale_invoice_id
@@ -147,13 +147,16 @@ def test_a_recorded_session_becomes_a_paid_invoice_draft(seller: Seller) -> None
         Decimal(2),
         VatTreatment.standard(Decimal(20)),
     )
+    # Priced as paid, VAT included: 12,00 € each; 10,00 € each excluding VAT on the invoice.
+    assert draft.prices_include_vat
+    assert line.unit_price == Decimal("12.00")
     totals = draft.totals()
     assert (totals.tax_basis_total, totals.vat_total, totals.grand_total) == (
         Decimal("20.00"),
         Decimal("4.00"),
         Decimal("24.00"),
     )
-    assert line.unit_price == Decimal("10.00")
+    assert totals.lines == (LineAmounts(Decimal("10.00"), Decimal("20.00")),)
 
 
 def test_the_invoice_id_depends_on_the_session_only(seller: Seller) -> None:
@@ -239,7 +242,8 @@ def test_without_tax_data_prices_include_vat_at_the_standard_rate(seller: Seller
     )
     [line] = draft.lines
     assert line.vat == VatTreatment.standard(Decimal(20))
-    assert line.net_amount == Decimal("16.67")  # 2 x 8.335, rounded to the cent
+    assert (line.quantity, line.unit_price) == (Decimal(2), Decimal("10.00"))
+    assert totals.lines == (LineAmounts(Decimal("8.335"), Decimal("16.67")),)  # 2 x 8,335 is 16,67
 
 
 def test_the_rate_follows_from_stripes_tax_amounts(seller: Seller) -> None:
@@ -262,7 +266,7 @@ def test_the_rate_is_read_from_expanded_taxes(seller: Seller) -> None:
 
 def test_per_item_tax_rounding_is_absorbed_so_the_total_is_what_was_paid(seller: Seller) -> None:
     """Stripe rounds VAT per item (0,33 € at 20 % is 0,07 €, three times 0,40 €); VAT here is per rate
-    (1,00 € at 20 % is 0,20 €): the base takes the cent, the total is the 1,20 € paid."""
+    (1,20 € at 20 % holds 0,20 €): the base takes the cent, the total is the 1,20 € paid."""
     items = [item(f"Carte postale {n}", 1, 40, 7) for n in (1, 2, 3)]
     draft = read(sale(items), seller)
     totals = draft.totals()
@@ -271,29 +275,123 @@ def test_per_item_tax_rounding_is_absorbed_so_the_total_is_what_was_paid(seller:
         Decimal("0.20"),
         Decimal("1.20"),
     )
-    assert sorted(line.net_amount for line in draft.lines) == [
+    assert [amounts.net_amount for amounts in totals.lines] == [
+        Decimal("0.34"),  # 0,3333 each: the cent left over to the first
         Decimal("0.33"),
         Decimal("0.33"),
-        Decimal("0.34"),
     ]
 
 
-def test_a_total_no_base_reaches_at_the_rate_is_refused(seller: Seller) -> None:
-    """9,99 € at 20 %: 8,32 € HT gives 9,98 €, 8,33 € gives 10,00 €. Never an invoice off by a cent."""
-    [problem] = refused(sale([item("Bougie", 1, 999)]), seller)
-    assert problem.code == "sale_total_unreachable"
-    assert (problem.row, problem.params["rate"], problem.params["amount"]) == (1, "20", "9.99")
-    assert "9.99" in problem.reason_fr
-    assert "à la main" in problem.reason_fr
+def test_a_total_prices_excluding_vat_cannot_reach_is_invoiced(seller: Seller) -> None:
+    """9,99 € at 20 %: 8,32 € HT gives 9,98 €, 8,33 € gives 10,00 €; it used to be refused
+    (``sale_total_unreachable``). Priced VAT included: 1,67 € of VAT (9,99 x 20 / 120, rounded), 8,32 € HT."""
+    draft = read(sale([item("Bougie", 1, 999)]), seller)
+    totals = draft.totals()
+    assert (totals.tax_basis_total, totals.vat_total, totals.grand_total) == (
+        Decimal("8.32"),
+        Decimal("1.67"),
+        Decimal("9.99"),
+    )
+    assert draft.lines[0].unit_price == Decimal("9.99")
+    # Stripe's tax amount (1,67 € too, here) only names the rate.
+    with_tax = read(sale([item("Bougie", 1, 999, 167, taxes=[tax(167, 20)])]), seller).totals()
+    assert with_tax == totals
 
 
 def test_unit_prices_give_each_line_exactly_its_amount(seller: Seller) -> None:
     draft = read(sale([item("Stylo", 3, 3000), item("Gomme", 7, 1000)]), seller)
-    for line in draft.lines:
-        assert line.net_amount * 100 == int(line.net_amount * 100)
-    assert draft.totals().grand_total == Decimal("40.00")
-    # 25,00 € HT for 3: 8,3333 (3 x 8,33 would be 24,99); 8,33 € for 7: 1,19.
-    assert [line.unit_price for line in draft.lines] == [Decimal("8.3333"), Decimal("1.19")]
+    totals = draft.totals()
+    assert totals.grand_total == Decimal("40.00")
+    # Paid 30,00 € for 3 (10,00 each) and 10,00 € for 7: 1,4286 (7 x 1,43 would be 10,01).
+    assert [line.unit_price for line in draft.lines] == [Decimal("10.00"), Decimal("1.4286")]
+    # 33,33 € HT split 25,00 / 8,33: 8,3333 for 3 (3 x 8,33 would be 24,99), 1,19 for 7.
+    assert totals.lines == (
+        LineAmounts(Decimal("8.3333"), Decimal("25.00")),
+        LineAmounts(Decimal("1.19"), Decimal("8.33")),
+    )
+
+
+def test_without_vat_the_prices_are_plain(franchise_seller: Seller) -> None:
+    """Nothing carries VAT (franchise en base): the draft is an ordinary one, priced as paid."""
+    draft = read(sale([item("Poterie", 3, 3500)]), franchise_seller)
+    assert not draft.prices_include_vat
+    assert draft.totals().lines == (LineAmounts(Decimal("11.6667"), Decimal("35.00")),)
+
+
+def _stripe_tax(cents: int, rate: Decimal) -> int:
+    """The VAT Stripe puts on an item of ``cents`` including VAT at ``rate`` (it rounds per item)."""
+    return int((Decimal(cents) * rate / (100 + rate)).quantize(Decimal(1), rounding="ROUND_HALF_UP"))
+
+
+@st.composite
+def paid_sales(draw: st.DrawFn) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """A sale of 0,50 € to 10 000 € over 1 to 4 French rates, 1 to 5 items at each (quantities 1 to
+    12), the total split at random; Stripe's taxes expanded, or none at all (20 %); shipping sometimes."""
+    rates = draw(st.lists(st.sampled_from(FRENCH_RATES), min_size=1, max_size=4, unique=True))
+    per_rate = draw(st.lists(st.integers(1, 5), min_size=len(rates), max_size=len(rates)))
+    slots = [rate for rate, count in zip(rates, per_rate, strict=True) for _ in range(count)]
+    shipped = draw(st.booleans())
+    total = draw(st.integers(50, 1_000_000))
+    parts = len(slots) + shipped
+    cuts = sorted(draw(st.lists(st.integers(0, total), min_size=parts - 1, max_size=parts - 1)))
+    amounts = [b - a for a, b in zip([0, *cuts], [*cuts, total], strict=True)]
+    items = []
+    for n, (rate, cents) in enumerate(zip(slots, amounts, strict=False)):
+        quantity = draw(st.integers(1, 12))
+        if rate == 20 and draw(st.booleans()):  # no tax data: prices including VAT at 20 %
+            items.append(item(f"Article {n}", quantity, cents))
+        else:
+            vat = _stripe_tax(cents, rate)
+            items.append(item(f"Article {n}", quantity, cents, vat, taxes=[tax(vat, format(rate, "f"))]))
+    shipping = None
+    if shipped:
+        cents = amounts[-1]
+        shipping = {
+            "amount_subtotal": cents,
+            "amount_tax": 0,
+            "amount_total": cents,
+            "shipping_rate": "shr_1",
+        }
+    return items, shipping
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(paid=paid_sales())
+def test_every_total_paid_is_invoiced_to_the_cent(seller: Seller, paid: Any) -> None:
+    """Whatever was paid, at any French rates, over any number of items: the invoice's total including
+    VAT is ``amount_total``, its VAT per rate follows the rule of prices including VAT, and each line
+    excluding VAT is within a cent of its share; no sale is refused for its amount."""
+    items, shipping = paid
+    document = sale(items, shipping=shipping)
+    draft = read(document, seller)
+    totals = draft.totals()
+    assert totals.grand_total == Decimal(document["session"]["amount_total"]) / 100
+    assert draft.prices_include_vat
+    assert totals.tax_basis_total + totals.vat_total == totals.grand_total
+    for row in totals.breakdown:
+        rate = row.vat.rate
+        lines = [i for i, line in enumerate(draft.lines) if line.vat.key == row.vat.key]
+        paid_at_rate = sum(
+            (draft.lines[i].quantity * draft.lines[i].unit_price).quantize(Decimal("0.01")) for i in lines
+        )
+        assert row.amount == (paid_at_rate * rate / (100 + rate)).quantize(Decimal("0.01"), "ROUND_HALF_UP")
+        assert row.basis == paid_at_rate - row.amount
+        assert sum(totals.lines[i].net_amount for i in lines) == row.basis
+        # Each line's price times its quantity is what was paid for it, and its amount excluding
+        # VAT the price excluding VAT times the quantity (prices of at most six decimals).
+        for i in lines:
+            line, amounts = draft.lines[i], totals.lines[i]
+            assert -amounts.unit_price.as_tuple().exponent <= 6  # type: ignore[operator]
+            assert (line.quantity * amounts.unit_price).quantize(Decimal("0.01"), "ROUND_HALF_UP") == (
+                amounts.net_amount
+            )
+
+
+def test_a_rate_whose_vat_rounds_to_nothing_keeps_its_rate(seller: Seller) -> None:
+    """0,09 € at 5,5 % holds no cent of VAT: Stripe's tax of 0 at 5,5 % is that rate, not 20 %."""
+    draft = read(sale([item("Sachet de thé", 1, 9, 0, taxes=[tax(0, "5.5")])]), seller)
+    assert draft.lines[0].vat == VatTreatment.standard(Decimal("5.5"))
+    assert draft.totals().grand_total == Decimal("0.09")
 
 
 def test_reverse_charge_for_a_customer_with_a_vat_number(seller: Seller) -> None:
