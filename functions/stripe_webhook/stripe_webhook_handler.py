@@ -53,11 +53,11 @@ def _outcome(answer: WebhookAnswer) -> WebhookAnswer:
 @app.post("/stripe/webhook")
 def stripe_webhook() -> Response:
     request = app.current_event
-    return _json(
-        _outcome(
-            endpoint.webhook.receive(request.decoded_body or "", request.headers.get("stripe-signature"))
-        )
-    )
+    try:
+        body = request.decoded_body or ""
+    except ValueError:  # not base64, or not UTF-8: no Stripe request looks like that
+        return _json(_outcome(WebhookAnswer(400, {"error": "malformed payload"})))
+    return _json(_outcome(endpoint.webhook.receive(body, request.headers.get("stripe-signature"))))
 
 
 @app.get("/pay/<token>")

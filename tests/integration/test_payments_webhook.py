@@ -4,6 +4,7 @@ function's URL; the ledger and the receivables checked in DynamoDB."""
 
 from __future__ import annotations
 
+import base64
 import copy
 import hashlib
 import hmac
@@ -11,6 +12,8 @@ import json
 import random
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from datetime import time as clock_time
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -21,7 +24,7 @@ import pytest
 from invoicing.adapters.invoices import InvoiceRepository
 from invoicing.adapters.payments import PaymentLedger
 from invoicing.domain.ledger import Kind, State
-from invoicing.domain.receivable import Status
+from invoicing.domain.receivable import PENDING_HOLD_DAYS, Status
 from invoicing.services.payments import StripeWebhook
 from invoicing.settings import WebhookSettings
 from invoicing_tools.local_aws.server import REGION
@@ -207,21 +210,30 @@ def test_partial_payment_then_the_rest(runtime, resources, invoices):
     assert receivable(resources, first.invoice.invoice_id).status is Status.PAID
 
 
-def test_a_delayed_payment_holds_reminders_until_it_succeeds_or_fails(runtime, resources, invoices):
+def test_a_delayed_payment_holds_reminders_for_a_while_until_it_succeeds_or_fails(
+    runtime, resources, invoices
+):
     first = invoices[0]
+    normal = receivable(resources, first.invoice.invoice_id).next_step_on
+    # The customer chose a SEPA debit at checkout on the due date: reminders wait for it.
+    started = datetime.combine(first.invoice.due_date, clock_time(12), tzinfo=UTC)
     pending = envelope(
-        "checkout.session.completed", session(first.invoice.invoice_id, 22800, "pi_D1", paid=False)
+        "checkout.session.completed",
+        session(first.invoice.invoice_id, 22800, "pi_D1", paid=False),
+        created=int(started.timestamp()),
     )
     post(runtime, pending)
     held = receivable(resources, first.invoice.invoice_id)
-    assert (held.pending, held.next_step_on, held.status) == (Decimal("228.00"), None, Status.SENT)
+    assert (held.pending, held.status) == (Decimal("228.00"), Status.SENT)
+    until = first.invoice.due_date + timedelta(days=PENDING_HOLD_DAYS)
+    assert held.pending_until == until
+    assert held.next_step_on == until + timedelta(days=1) > normal
     failed = envelope(
         "checkout.session.async_payment_failed", session(first.invoice.invoice_id, 22800, "pi_D1", paid=False)
     )
     post(runtime, failed)
     again = receivable(resources, first.invoice.invoice_id)
-    assert (again.pending, again.due) == (Decimal("0.00"), Decimal("228.00"))
-    assert again.next_step_on is not None
+    assert (again.pending, again.due, again.next_step_on) == (Decimal("0.00"), Decimal("228.00"), normal)
 
 
 def test_a_refund_reopens_the_invoice_and_dunning_resumes(runtime, resources, invoices):
@@ -420,3 +432,90 @@ def test_without_online_sales_a_sale_is_kept_for_review(runtime, resources, secr
     assert [e.group for e in ledger.to_review()] == ["stripe:pi_N1"]
     assert list(InvoiceRepository(resources).all()) == []
     assert [m for m in operator_inbox.messages() if "unmatched payment" in m["Subject"]]
+
+
+# --- what a hostile review found ------------------------------------------------------------------
+
+
+def alerts_about(operator_inbox, words: str) -> list[dict]:
+    return [m for m in operator_inbox.messages() if words in m["Subject"]]
+
+
+def test_a_payment_its_invoice_cannot_take_is_kept_for_review_not_retried_for_ever(
+    runtime, resources, invoices, ledger, operator_inbox
+):
+    first = invoices[0]
+    dollars = session(first.invoice.invoice_id, 22800, "pi_USD1")
+    dollars["currency"] = "usd"
+    assert post(runtime, envelope("checkout.session.completed", dollars))[0] == 200
+    kept = ledger.get("stripe:pi_USD1")
+    assert kept.invoice_id is None
+    assert "paid in USD" in kept.label
+    assert [e.group for e in ledger.to_review()] == ["stripe:pi_USD1"]
+    (alert,) = alerts_about(operator_inbox, "unmatched payment")
+    assert "paid in USD" in alert["Message"]
+    assert receivable(resources, first.invoice.invoice_id).status is Status.SENT
+
+
+def test_an_overpayment_is_alerted(runtime, resources, invoices, operator_inbox):
+    first = invoices[0]
+    post(runtime, envelope("checkout.session.completed", session(first.invoice.invoice_id, 22800, "pi_O1")))
+    assert alerts_about(operator_inbox, "overpayment") == []
+    post(runtime, envelope("checkout.session.completed", session(first.invoice.invoice_id, 22800, "pi_O2")))
+    (alert,) = alerts_about(operator_inbox, "overpayment")
+    assert "228.00 EUR" in alert["Message"]
+    assert receivable(resources, first.invoice.invoice_id).owed_to_customer == Decimal("228.00")
+
+
+def test_a_client_reference_id_added_to_a_payment_link_names_no_invoice(runtime, resources, invoices, ledger):
+    first = invoices[0]
+    forged = session(None, 500, "pi_F5")
+    forged["client_reference_id"] = first.invoice.invoice_id  # anyone can add it to a link's URL
+    assert post(runtime, envelope("checkout.session.completed", forged))[0] == 200
+    assert receivable(resources, first.invoice.invoice_id).paid == Decimal("0.00")
+    assert ledger.get("stripe:pi_F5").invoice_id is None
+
+
+def test_a_refund_of_a_stripe_payment_that_is_none_of_ours_is_not_money_to_review(runtime, invoices, ledger):
+    assert post(runtime, envelope("charge.refunded", charge("pi_OTHER", "ch_OTHER", 5000)))[0] == 200
+    assert ledger.group("stripe:pi_OTHER")  # kept in the ledger…
+    assert ledger.to_review() == []  # …but not listed as a credit to assign
+
+
+@pytest.mark.parametrize("body", [b"\xff\xfe\x00garbage", None])
+def test_a_body_that_is_not_utf8_or_not_base64_is_a_400(runtime, secrets, body):
+    encoded = base64.b64encode(body).decode() if body else "%%% not base64 %%%"
+    event = {
+        "version": "2.0",
+        "rawPath": "/stripe/webhook",
+        "rawQueryString": "",
+        "headers": {"stripe-signature": "t=1,v1=00", "host": "local.lambda-url"},
+        "requestContext": {
+            "http": {"method": "POST", "path": "/stripe/webhook"},
+            "domainName": "x",
+            "stage": "$default",
+        },
+        "body": encoded,
+        "isBase64Encoded": True,
+    }
+    response = runtime.invoke("StripeWebhookFunction", event)
+    assert response["statusCode"] == 400
+
+
+def test_events_of_the_other_mode_are_ignored_and_alerted(
+    runtime, stack, resources, invoices, ledger, operator_inbox
+):
+    boto3.client("ssm", region_name=REGION).put_parameter(
+        Name=f"/{stack.name}/stripe/secret-key",
+        Value="sk_live_" + "4" * 24,
+        Type="SecureString",
+        Overwrite=True,
+    )
+    first = invoices[0]
+    status, body = post(
+        runtime, envelope("checkout.session.completed", session(first.invoice.invoice_id, 22800, "pi_M1"))
+    )
+    assert status == 200
+    assert body["ignored"] == "a test-mode event on a live stack"
+    assert ledger.get("stripe:pi_M1") is None
+    assert alerts_about(operator_inbox, "other mode")

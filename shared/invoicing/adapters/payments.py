@@ -167,7 +167,10 @@ def _item(entry: Entry, version: int) -> dict[str, Any]:
     }
     if entry.invoice_id:
         item["invoice_id"] = {"S": entry.invoice_id}
-    elif not (entry.kind is Kind.PAYMENT and entry.state is State.FAILED):
+    elif entry.kind is Kind.PAYMENT and entry.state is not State.FAILED:
+        # Money received (or on its way) that no invoice is known for. A refund or a dispute
+        # without its payment is not money to assign: it waits to be linked, or is of a Stripe
+        # payment that is none of ours.
         item["review"] = {"S": TO_REVIEW}
     return item
 

@@ -99,6 +99,11 @@ class Delivery(StrEnum):
     FAILED = "failed"
 
 
+#: How long a payment under way (SEPA debit, bank transfer chosen at checkout) holds the
+#: reminders of what it covers: a SEPA debit settles within about 5 business days; a transfer
+#: not sent by then is not coming.
+PENDING_HOLD_DAYS = 14
+
 #: Where a (re)send may start from.
 _SENDABLE = (Delivery.PENDING, Delivery.QUEUED, Delivery.SCHEDULED)
 
@@ -304,6 +309,20 @@ class Receivable:
         return sum((p.amount for p in self.in_progress), ZERO)
 
     @property
+    def pending_until(self) -> date | None:
+        """While payments under way cover what is due, reminders wait, but not for ever: a
+        customer who chose a bank transfer at checkout and never sent it would otherwise never
+        be chased. The latest one started holds them ``PENDING_HOLD_DAYS`` days."""
+        if not self.in_progress or self.pending < self.due:
+            return None
+        return max(p.on for p in self.in_progress) + timedelta(days=PENDING_HOLD_DAYS)
+
+    def awaiting(self, today: date) -> bool:
+        """A payment under way covers what is due and is still expected on ``today``."""
+        until = self.pending_until
+        return until is not None and today <= until
+
+    @property
     def charged_back(self) -> bool:
         """A card dispute is open on one of its payments."""
         return any(c.state == "open" for c in self.chargebacks)
@@ -354,7 +373,7 @@ class Receivable:
         that was sent (never one the customer has not received), with something still due."""
         return (
             not self.is_credit_note
-            and self.due > self.pending
+            and self.due > 0
             and not self.dunning.disputed
             and not self.charged_back
             and self.dunning.excluded is None
@@ -377,7 +396,11 @@ class Receivable:
         if not self.chaseable:
             return None
         index = self._next_index()
-        return None if index is None else self._step_date(index)
+        if index is None:
+            return None
+        step = self._step_date(index)
+        held = self.pending_until
+        return step if held is None else max(step, held + timedelta(days=1))
 
     def _step_date(self, index: int) -> date:
         """The day step ``index`` (0-based) may go out: its offset from the due date, but never

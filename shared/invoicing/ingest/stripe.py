@@ -12,9 +12,10 @@ its payment whatever the order they arrive in):
 - ``charge.refunded``: the charge's refunds so far (``amount_refunded`` is a running total);
 - ``charge.dispute.created`` / ``updated`` / ``closed``: a chargeback, open then won or lost.
 
-The invoice is named by ``metadata.invoice_id`` (or ``client_reference_id``) that our payment
-links set; a value that is not one of our ids is kept as the entry's label and the money waits
-for the operator. A paid session without it is a *sale*: the stack may issue its invoice.
+The invoice is named by ``metadata.invoice_id``, which our payment links set server-side (never
+by ``client_reference_id``, which anyone can add to a Payment Link's URL); a value that is not
+one of our ids is kept as the entry's label and the money waits for the operator. A paid
+session without it is a *sale*: the stack may issue its invoice.
 Anything else is ignored, with the reason.
 """
 
@@ -209,8 +210,8 @@ def _dispute(facts: StripeFacts, dispute: Mapping[str, Any], on: date) -> Stripe
         state = _CLOSED_DISPUTE[status]
     elif status in _OPEN_DISPUTE:
         state = State.OPEN
-    else:
-        raise NotOurs(f"dispute status {status!r} is unknown")
+    else:  # a status Stripe added since (e.g. "prevented"): nothing we know to do with it
+        return _ignored(facts, f"dispute status {str(status)[:40]!r} is not one payments act on")
     reason = dispute.get("reason")
     entry = Entry(
         group=f"stripe:{intent or charge}",
@@ -258,11 +259,11 @@ def _currency(value: object) -> str:
 
 def _invoice(metadata: object, reference: object) -> tuple[str | None, str | None]:
     """(our invoice id, or None; a value given that is not one of our ids)."""
+    # Only the metadata our payment links set server-side names an invoice: anyone can add a
+    # client_reference_id to a Payment Link's URL, so it is never trusted.
+    del reference
     given = metadata.get("invoice_id") if isinstance(metadata, Mapping) else None
     if given is None or given == "":
-        # A Payment Link's client_reference_id is the business's own: ours only if it looks so.
-        if isinstance(reference, str) and INVOICE_ID.fullmatch(reference):
-            return reference, None
         return None, None
     if isinstance(given, str) and INVOICE_ID.fullmatch(given):
         return given, None

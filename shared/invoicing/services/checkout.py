@@ -189,7 +189,12 @@ class PayLinks:
         if receivable.status in (Status.PAID, Status.CREDITED) or receivable.due <= 0:
             count("PayLinkNothingDue")
             return Page(200, pages.already_paid_page(invoice.number, locale, seller.legal_name))
-        amount = receivable.due - receivable.pending
+        # A payment under way that covers the due holds the link (PENDING_HOLD_DAYS, then the
+        # customer may pay again: the transfer they chose never came).
+        if receivable.awaiting(self._today()):
+            count("PayLinkPaymentInProgress")
+            return Page(200, pages.in_progress_page(invoice.number, locale, seller.legal_name))
+        amount = receivable.due - (receivable.pending if receivable.pending_until is None else 0)
         if amount <= 0:
             count("PayLinkPaymentInProgress")
             return Page(200, pages.in_progress_page(invoice.number, locale, seller.legal_name))

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from decimal import Decimal
 
 from invoicing.adapters.invoices import InvoiceRepository, StoredInvoice
 from invoicing.adapters.payments import PaymentLedger, Recorded
 from invoicing.domain.ledger import Entry, Kind
+from invoicing.domain.money import ZERO
 from invoicing.domain.receivable import Receivable, Status
 
 
@@ -34,6 +36,10 @@ class Settled:
     number: str | None = None
     before: Status | None = None
     after: Receivable | None = None
+    #: What the invoice owed the customer before (an overpayment shows as a rise).
+    owed_before: Decimal = ZERO
+    #: Why the invoice the entry named could not take it (it was kept unmatched instead).
+    refused: str | None = None
 
     @property
     def status(self) -> Status | None:
@@ -48,12 +54,24 @@ class PaymentBook:
     def record(self, entry: Entry, *, known: StoredInvoice | None = None) -> Settled:
         """Merge ``entry`` into the ledger and settle the invoice its payment belongs to.
         ``known``: the invoice as the caller just read it (saves a read; a stale one costs a
-        retry, never a lost update)."""
+        retry, never a lost update).
+
+        An entry naming an invoice that cannot take it (unknown, a credit note, another
+        currency) is kept unmatched, with the reason in its label and in ``refused``: the money
+        is never lost and never stuck on an invoice that refuses it."""
+        refused = None
+        if entry.invoice_id is not None:
+            named = known if known is not None and known.invoice.invoice_id == entry.invoice_id else None
+            named = named or self.invoices.get(entry.invoice_id)
+            refused = refusal(entry, named)
+            if refused is not None:
+                entry = replace(entry, invoice_id=None, label=f"{refused}; {entry.label}"[:1000])
+            known = named
         recorded = self.ledger.record(entry)
         group = self.ledger.group(entry.group)
         invoice_id = _invoice_of(group)
         if invoice_id is None:
-            return Settled(recorded)
+            return Settled(recorded, refused=refused)
         mine = []
         for e in group:
             if e.invoice_id is None:
@@ -64,9 +82,16 @@ class PaymentBook:
         stored = stored or self.invoices.get(invoice_id)
         if stored is None:
             raise InvoiceNotYetIssued(f"{entry.entry_id} belongs to {invoice_id}, which is not issued yet")
-        before = stored.receivable.status
+        before = stored.receivable
         after = self.invoices.update(invoice_id, lambda r: r.settle(mine), current=stored)
-        return Settled(recorded, invoice_id, stored.invoice.number, before, after.receivable)
+        return Settled(
+            recorded,
+            invoice_id,
+            stored.invoice.number,
+            before.status,
+            after.receivable,
+            before.owed_to_customer,
+        )
 
     def assign(self, group: str, invoice_id: str) -> Settled:
         """The operator says which invoice an unmatched payment pays."""
@@ -81,6 +106,17 @@ class PaymentBook:
 
     def known(self, invoice_id: str) -> StoredInvoice | None:
         return self.invoices.get(invoice_id)
+
+
+def refusal(entry: Entry, stored: StoredInvoice | None) -> str | None:
+    """Why the invoice ``entry`` names cannot take it, or None when it can."""
+    if stored is None:
+        return f"invoice {entry.invoice_id} unknown"
+    if stored.invoice.is_credit_note:
+        return f"{stored.invoice.number} is a credit note"
+    if entry.currency != stored.invoice.currency:
+        return f"paid in {entry.currency}, {stored.invoice.number} is in {stored.invoice.currency}"
+    return None
 
 
 def _invoice_of(group: Sequence[Entry]) -> str | None:

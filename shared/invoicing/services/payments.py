@@ -70,8 +70,10 @@ class StripeWebhook:
         business_name: str = "",
         time_zone: str = "Europe/Paris",
         idempotency_table: str | None = None,
+        live: Callable[[], bool | None] = lambda: None,
     ) -> None:
         self._secret = secret
+        self._live = live
         self.book = book
         self.alerts = alerts
         self.sales = sales
@@ -121,6 +123,7 @@ class StripeWebhook:
             business_name=business_name,
             time_zone=settings.time_zone,
             idempotency_table=resources.idempotency_table if resources is not None else None,
+            live=_key_mode(settings),
         )
 
     def register(self, context: Any) -> None:
@@ -187,6 +190,18 @@ class StripeWebhook:
             )
             return {"received": True, "id": event.get("id"), "type": event.get("type"), "ignored": str(exc)}
         answer: dict[str, Any] = {"received": True, "id": facts.event_id, "type": facts.event_type}
+        live = self._live()
+        if not facts.ignored and live is not None and facts.livemode != live:
+            mode = "live" if facts.livemode else "test"
+            facts = replace(facts, ignored=f"a {mode}-mode event on a {'live' if live else 'test'} stack")
+            self._alert(
+                "Evenement Stripe d'un autre mode / Stripe event of the other mode",
+                f"L'événement {facts.event_id} ({facts.event_type}) est en mode {mode}, la clé Stripe "
+                "de la pile non : il est ignoré. Vérifiez les secrets de webhook "
+                "(/<stack>/stripe/webhook-secret).\n"
+                f"Event {facts.event_id} is in {mode} mode, the stack's Stripe key is not: ignored. Check "
+                "the webhook secrets.",
+            )
         if facts.ignored:
             count("StripeEventsIgnored")
             answer["ignored"] = facts.ignored
@@ -208,17 +223,12 @@ class StripeWebhook:
 
     def _record(self, facts: StripeFacts, entry: Entry) -> Settled:
         assert self.book is not None
-        known, sale = None, False
-        if entry.invoice_id is not None:
-            known = self.book.known(entry.invoice_id)
-            if known is None:
-                label = f"invoice {entry.invoice_id} unknown; {entry.label}"
-                entry = replace(entry, invoice_id=None, label=label)
-        elif facts.sale is not None and self.sales is not None:
+        sale = False
+        if entry.invoice_id is None and facts.sale is not None and self.sales is not None:
             # generate issues the sale's invoice, then assigns this payment to it (file_import).
             invoice_id = self.sales.issue(facts, entry, self.time_zone)
             entry, sale = replace(entry, label=f"online sale, invoice {invoice_id}; {entry.label}"), True
-        settled = self.book.record(entry, known=known)
+        settled = self.book.record(entry)
         if not sale:
             self._tell(facts, settled)
         return settled
@@ -235,7 +245,7 @@ class StripeWebhook:
         if unmatched and newly:
             count("PaymentsUnmatched")
             amount = f"{entry.amount} {entry.currency}"
-            reference = facts.foreign_reference or "-"
+            reference = facts.foreign_reference or settled.refused or "-"
             who = entry.label or "-"
             self._alert(
                 f"Paiement non rapproche / unmatched payment {amount}",
@@ -244,6 +254,18 @@ class StripeWebhook:
                 f"`invoicing payments assign {entry.group} <numéro>`.\n"
                 f"A Stripe payment of {amount} ({entry.group}, {who}) matches no invoice (reference given: "
                 f"{reference}). It is kept: `invoicing payments unmatched`, then `... assign`.",
+            )
+        after = settled.after
+        if after is not None and after.owed_to_customer > settled.owed_before:
+            count("Overpayments")
+            over = f"{after.owed_to_customer} {entry.currency}"
+            self._alert(
+                f"Trop-percu / overpayment: {settled.number}",
+                f"{settled.number} a reçu plus que son montant : {over} sont dus au client (statut "
+                f"{after.status.value}, paiement {entry.group}). Remboursez-le depuis Stripe ou déduisez-le "
+                "d'une prochaine facture.\n"
+                f"{settled.number} received more than its total: {over} is owed to the customer. Refund it "
+                "from Stripe or deduct it from a next invoice.",
             )
         if entry.kind is Kind.CHARGEBACK and newly and entry.state in (State.OPEN, State.LOST):
             opened = entry.state is State.OPEN
@@ -272,6 +294,27 @@ class StripeWebhook:
             return
         prefix = f"[{self.business_name}] " if self.business_name else ""
         self.alerts.publish(prefix + subject, message)
+
+
+def _key_mode(settings: WebhookSettings) -> Callable[[], bool | None]:
+    """Whether the stack's Stripe key is live (``sk_live_``/``rk_live_``), test, or unknown (no
+    key configured, or unreadable): events of the other mode are then ignored."""
+    if not settings.api_key_parameter:
+        return lambda: None
+    key = SecretParameter(settings.api_key_parameter)
+
+    def mode() -> bool | None:
+        try:
+            value = key.value()
+        except Exception:  # the key is needed for links and sales, not to apply payments
+            return None
+        if value.startswith(("sk_live_", "rk_live_")):
+            return True
+        if value.startswith(("sk_test_", "rk_test_")):
+            return False
+        return None
+
+    return mode
 
 
 # --- online sales ----------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ number of times facts arrive, one final state."""
 from __future__ import annotations
 
 import random
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import reduce
 
@@ -14,7 +14,14 @@ from hypothesis import strategies as st
 
 from invoicing.domain.codec import receivable_from_dict, receivable_to_dict
 from invoicing.domain.ledger import Entry, Kind, LedgerError, Source, State, cents, merge
-from invoicing.domain.receivable import Delivery, DeliveryState, Receivable, Status, TransitionRefused
+from invoicing.domain.receivable import (
+    PENDING_HOLD_DAYS,
+    Delivery,
+    DeliveryState,
+    Receivable,
+    Status,
+    TransitionRefused,
+)
 
 D = Decimal
 DAY = date(2026, 11, 20)
@@ -171,11 +178,22 @@ def test_nothing_new_is_no_write_and_the_codec_keeps_everything():
     assert receivable_from_dict(receivable_to_dict(settled)) == settled
 
 
-def test_a_pending_payment_holds_reminders_then_a_failure_releases_them():
+def test_a_pending_payment_holds_reminders_for_a_while_then_a_failure_releases_them():
+    normal = receivable().next_step_on
     held = receivable().settle([pay("stripe:pi_a", State.PENDING, 22800)])
-    assert (held.pending, held.next_step_on, held.status) == (D("228.00"), None, Status.SENT)
+    assert (held.pending, held.status) == (D("228.00"), Status.SENT)
+    # Held PENDING_HOLD_DAYS after the payment started, not for ever (a transfer never sent).
+    assert held.pending_until == DAY + timedelta(days=PENDING_HOLD_DAYS)
+    assert held.next_step_on == max(normal, held.pending_until + timedelta(days=1))
+    assert held.awaiting(DAY + timedelta(days=PENDING_HOLD_DAYS))
+    assert not held.awaiting(DAY + timedelta(days=PENDING_HOLD_DAYS + 1))
     released = held.settle([pay("stripe:pi_a", State.FAILED, 22800)])
-    assert (released.pending, released.next_step_on is not None) == (D("0.00"), True)
+    assert (released.pending, released.pending_until, released.next_step_on) == (D("0.00"), None, normal)
+
+
+def test_a_pending_payment_of_part_of_the_due_does_not_hold_reminders():
+    part = receivable().settle([pay("stripe:pi_a", State.PENDING, 10000)])
+    assert (part.pending_until, part.next_step_on) == (None, receivable().next_step_on)
 
 
 def test_a_refund_before_its_payment_waits_for_it():
