@@ -287,6 +287,35 @@ def test_overlapping_statements_record_shared_credits_once_and_keep_their_match(
 # --- refusals --------------------------------------------------------------------------------------------
 
 
+SAME_CREDIT_CAMT = """<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt>
+<GrpHdr><MsgId>M1</MsgId><CreDtTm>2026-12-31T06:00:00+01:00</CreDtTm></GrpHdr>
+<Stmt><Id>S1</Id><CreDtTm>2026-12-31T06:00:00+01:00</CreDtTm>
+<Acct><Id><IBAN>FR7630006000011234567890189</IBAN></Id><Ccy>EUR</Ccy></Acct>
+<Ntry><NtryRef>R1</NtryRef><Amt Ccy="EUR">500.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts>
+<BookgDt><Dt>2026-12-04</Dt></BookgDt><AcctSvcrRef>R1</AcctSvcrRef>
+<NtryDtls><TxDtls><RmtInf><Ustrd>REGLEMENT {number} ACOMPTE</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>
+</Stmt></BkToCstmrStmt></Document>
+"""
+
+
+def test_the_same_credit_in_a_csv_export_then_in_the_camt_statement_is_not_counted_twice(
+    bucket, resources, importer, invoices, operator_inbox
+):
+    number = "FA2026-00006"
+    csv = f"Date;Libellé;Montant\n04/12/2026;REGLEMENT {number} ACOMPTE;500,00\n"
+    drop(bucket, importer, "bank/export-appli.csv", csv.encode())
+    after_csv = state(resources, number)
+    second = drop(
+        bucket, importer, "bank/releve-decembre.camt053.xml", SAME_CREDIT_CAMT.format(number=number).encode()
+    )
+    assert state(resources, number) == after_csv
+    (row,) = second.rows
+    assert row.to_review
+    assert "possibly the same credit as bank:csv:" in row.reason
+    assert any("releve-decembre" in m["Subject"] for m in operator_inbox.messages())
+
+
 def test_a_malformed_statement_is_rejected_whole_with_a_report(
     bucket, resources, importer, invoices, operator_inbox
 ):

@@ -438,6 +438,21 @@ class BankImport:
         return found
 
     def _record(self, line: BankLine, matches: list[Match]) -> list[Settled]:
+        twin = self._twin(line, matches)
+        if twin is not None:
+            # The same credit exported twice in two formats (a CSV mid-month, the CAMT.053 at its
+            # end) has two line ids: a person decides, the invoice is not settled twice.
+            matches = [
+                Match(
+                    line.line_id,
+                    None,
+                    None,
+                    line.amount,
+                    REVIEW,
+                    f"possibly the same credit as {twin}, already recorded for that invoice from another "
+                    f"statement (same day, same amount {line.amount} {line.currency})",
+                )
+            ]
         entries = [
             Entry(
                 group=payment_group(line.line_id, part),
@@ -458,6 +473,23 @@ class BankImport:
         for entry in entries[1:]:
             self.ledger.record(entry)
         return [self.book.record(entry) for entry in entries]
+
+    def _twin(self, line: BankLine, matches: list[Match]) -> str | None:
+        """A bank entry of another line already recorded on the invoice this credit matched, on
+        the same day for the same amount: most likely this very credit, read from another file."""
+        amount = cents(line.amount)
+        for match in matches:
+            if match.invoice_id is None:
+                continue
+            for entry in self.ledger.of_invoice(match.invoice_id):
+                if (
+                    entry.source is Source.BANK
+                    and entry.ref != line.line_id
+                    and entry.on == line.booked_on
+                    and entry.cents == amount
+                ):
+                    return entry.group
+        return None
 
     # --- files ---------------------------------------------------------------------------------
 
