@@ -24,7 +24,7 @@ def test_logs_and_metrics_name_the_function_and_share_one_namespace(
     bucket.put("inbox/facture.pdf", b"%PDF-1.4 supplier")
     runtime.run_until_idle()
     runtime.run_schedule("RemindFunction")
-    runtime.call_url("StripeWebhookFunction", body="{}", headers={})
+    runtime.call_url("StripeWebhookFunction", path="/stripe/webhook", body="{}", headers={})
     out = emitted(capfd.readouterr().out)
 
     metrics = [o for o in out if "_aws" in o]

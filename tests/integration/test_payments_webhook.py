@@ -23,11 +23,15 @@ import pytest
 
 from invoicing.adapters.invoices import InvoiceRepository
 from invoicing.adapters.payments import PaymentLedger
+from invoicing.domain.invoice import Source
 from invoicing.domain.ledger import Kind, State
 from invoicing.domain.receivable import PENDING_HOLD_DAYS, Status
+from invoicing.domain.terms import PaymentTerms
+from invoicing.services.clock import today
 from invoicing.services.payments import StripeWebhook
 from invoicing.settings import WebhookSettings
 from invoicing_tools.local_aws.server import REGION
+from tests import factories
 from tests.conftest import fixture_path, sales_csv
 
 SECRET = "whsec_test_" + "1" * 24  # test values, stored in the local SSM like the real ones
@@ -120,10 +124,29 @@ def secrets(stack):
 
 
 @pytest.fixture
-def invoices(runtime, bucket, resources, with_clients, secrets):
-    bucket.put("incoming/ventes.csv", sales_csv(ROWS))
-    runtime.run_until_idle()
-    return sorted(InvoiceRepository(resources).all(), key=lambda s: s.invoice.number)
+def invoices(resources, business, secrets):
+    """Two invoices issued and emailed (228,00 € and 96,00 €), written through the repository:
+    what the webhook reads is their receivable, not their PDF (the generate and send functions
+    make those in tests/integration/test_generate_flow.py and the concurrency test below)."""
+    repo = InvoiceRepository(resources)
+    issued = []
+    for n, (client, price) in enumerate(((factories.company(), "190"), (factories.person(), "80")), start=1):
+        stored = repo.issue(
+            factories.draft(
+                client, factories.line(price=price), source=Source("incoming/ventes.csv", "webhook", f"g{n}")
+            ),
+            seller=business.seller,
+            numbering=business.invoice_numbering,
+            issue_date=today("Europe/Paris"),
+            default_terms=PaymentTerms(30),
+        )
+        at, invoice_id = datetime.now(UTC), stored.invoice.invoice_id
+        repo.update(invoice_id, lambda r, at=at: r.queue_send(at))
+        repo.update(invoice_id, lambda r, at=at: r.claim_send(at))
+        stored = repo.update(invoice_id, lambda r, at=at, n=n: r.mark_sent(at, f"ses-{n}", "x@example.com"))
+        issued.append(stored)
+    assert [s.receivable.total for s in issued] == [Decimal("228.00"), Decimal("96.00")]
+    return issued
 
 
 @pytest.fixture
