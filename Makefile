@@ -70,8 +70,9 @@ demo: $(VENV)/.installed
 	$(BIN)/invoicing demo
 
 test: $(VENV)/.installed $(SAM_VENV)/.installed
-	# One worker per CPU (pytest-xdist): each runs its own local AWS; a single file runs alone with plain pytest.
-	SAM_CLI=$(SAM) $(BIN)/pytest -n auto
+	# One worker per CPU (pytest-xdist), each with its own local AWS; work stealing, so that no worker waits
+	# idle behind the other's queue of long tests (345 s -> 253 s here). A single file runs with plain pytest.
+	SAM_CLI=$(SAM) $(BIN)/pytest -n auto --dist worksteal
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

@@ -32,7 +32,7 @@ from invoicing.services.payments import StripeWebhook
 from invoicing.settings import WebhookSettings
 from invoicing_tools.local_aws.server import REGION
 from tests import factories
-from tests.conftest import fixture_path, sales_csv
+from tests.conftest import fixture_path
 
 SECRET = "whsec_test_" + "1" * 24  # test values, stored in the local SSM like the real ones
 OLD_SECRET = "whsec_test_" + "2" * 24
@@ -123,28 +123,33 @@ def secrets(stack):
     )
 
 
+def issue_sent(resources, business, client, price: str, n: int):
+    """An invoice issued and emailed, written through the repository: what the webhook reads is
+    its receivable, not its PDF (generate and send make those in their own tests, and in the
+    online-sale test below)."""
+    repo = InvoiceRepository(resources)
+    stored = repo.issue(
+        factories.draft(
+            client, factories.line(price=price), source=Source("incoming/ventes.csv", "webhook", f"g{n}")
+        ),
+        seller=business.seller,
+        numbering=business.invoice_numbering,
+        issue_date=today("Europe/Paris"),
+        default_terms=PaymentTerms(30),
+    )
+    at, invoice_id = datetime.now(UTC), stored.invoice.invoice_id
+    repo.update(invoice_id, lambda r: r.queue_send(at))
+    repo.update(invoice_id, lambda r: r.claim_send(at))
+    return repo.update(invoice_id, lambda r: r.mark_sent(at, f"ses-{n}", "x@example.com"))
+
+
 @pytest.fixture
 def invoices(resources, business, secrets):
-    """Two invoices issued and emailed (228,00 € and 96,00 €), written through the repository:
-    what the webhook reads is their receivable, not their PDF (the generate and send functions
-    make those in tests/integration/test_generate_flow.py and the concurrency test below)."""
-    repo = InvoiceRepository(resources)
-    issued = []
-    for n, (client, price) in enumerate(((factories.company(), "190"), (factories.person(), "80")), start=1):
-        stored = repo.issue(
-            factories.draft(
-                client, factories.line(price=price), source=Source("incoming/ventes.csv", "webhook", f"g{n}")
-            ),
-            seller=business.seller,
-            numbering=business.invoice_numbering,
-            issue_date=today("Europe/Paris"),
-            default_terms=PaymentTerms(30),
-        )
-        at, invoice_id = datetime.now(UTC), stored.invoice.invoice_id
-        repo.update(invoice_id, lambda r, at=at: r.queue_send(at))
-        repo.update(invoice_id, lambda r, at=at: r.claim_send(at))
-        stored = repo.update(invoice_id, lambda r, at=at, n=n: r.mark_sent(at, f"ses-{n}", "x@example.com"))
-        issued.append(stored)
+    """Two invoices issued and emailed: 228,00 € and 96,00 €."""
+    issued = [
+        issue_sent(resources, business, factories.company(), "190", 1),
+        issue_sent(resources, business, factories.person(), "80", 2),
+    ]
     assert [s.receivable.total for s in issued] == [Decimal("228.00"), Decimal("96.00")]
     return issued
 
@@ -189,23 +194,25 @@ def test_the_same_event_twice_changes_nothing_the_second_time(runtime, resources
     assert receivable(resources, first.invoice.invoice_id).paid == Decimal("100.00")
 
 
-@pytest.mark.parametrize("case", ["missing", "wrong secret", "stale", "tampered", "garbage"])
-def test_a_bad_signature_is_refused_and_changes_nothing(runtime, resources, invoices, ledger, case):
+def test_a_bad_signature_is_refused_and_changes_nothing(runtime, resources, invoices, ledger):
     first = invoices[0]
     event = envelope("checkout.session.completed", session(first.invoice.invoice_id, 22800, "pi_B1"))
     payload = json.dumps(event)
-    header = {
+    for case, header in {
         "missing": "",
         "wrong secret": signature(payload, "whsec_other"),
         "stale": signature(payload, SECRET, timestamp=int(time.time()) - 301),
         "tampered": signature(payload.replace("22800", "22801"), SECRET),
         "garbage": "t=abc,v1=",
-    }[case]
-    status, body = post(runtime, event, header=header)
-    assert status == 400
-    assert "signature" in body["error"].lower()
+    }.items():
+        status, body = post(runtime, event, header=header)
+        assert status == 400, case
+        assert "signature" in body["error"].lower(), case
     assert ledger.get("stripe:pi_B1") is None
     assert receivable(resources, first.invoice.invoice_id).status is not Status.PAID
+    # The same event, correctly signed, is then applied: the refusals left no trace of it.
+    assert post(runtime, event)[0] == 200
+    assert receivable(resources, first.invoice.invoice_id).status is Status.PAID
 
 
 def test_rotated_secrets_and_base64_bodies_are_accepted(runtime, stack, resources, invoices):
@@ -275,23 +282,26 @@ def test_a_refund_reopens_the_invoice_and_dunning_resumes(runtime, resources, in
     assert receivable(resources, first.invoice.invoice_id).refunded == Decimal("50.00")
 
 
-@pytest.mark.parametrize(
-    ("outcome", "status", "due"), [("won", Status.PAID, "0.00"), ("lost", Status.SENT, "96.00")]
-)
 def test_a_dispute_pauses_reminders_then_won_keeps_paid_lost_reopens(
-    runtime, resources, invoices, operator_inbox, outcome, status, due
+    runtime, resources, invoices, operator_inbox
 ):
-    second = invoices[1]
-    invoice_id = second.invoice.invoice_id
-    post(runtime, envelope("checkout.session.completed", session(invoice_id, 9600, "pi_X1")))
-    post(runtime, envelope("charge.dispute.created", dispute("pi_X1", "du_X1", 9600, "needs_response")))
-    held = receivable(resources, invoice_id)
-    assert (held.status, held.next_step_on) == (Status.DISPUTED, None)
-    assert any(second.invoice.number in m["Subject"] for m in operator_inbox.messages())
-    post(runtime, envelope("charge.dispute.closed", dispute("pi_X1", "du_X1", 9600, outcome)))
-    after = receivable(resources, invoice_id)
-    assert (after.status, after.due) == (status, Decimal(due))
-    assert (after.next_step_on is None) == (outcome == "won")
+    for n, (stored, outcome, status) in enumerate(
+        ((invoices[0], "won", Status.PAID), (invoices[1], "lost", Status.SENT)), start=1
+    ):
+        invoice_id, total = stored.invoice.invoice_id, int(stored.receivable.total * 100)
+        post(runtime, envelope("checkout.session.completed", session(invoice_id, total, f"pi_X{n}")))
+        post(
+            runtime,
+            envelope("charge.dispute.created", dispute(f"pi_X{n}", f"du_X{n}", total, "needs_response")),
+        )
+        held = receivable(resources, invoice_id)
+        assert (held.status, held.next_step_on) == (Status.DISPUTED, None)
+        assert any(stored.invoice.number in m["Subject"] for m in operator_inbox.messages())
+        post(runtime, envelope("charge.dispute.closed", dispute(f"pi_X{n}", f"du_X{n}", total, outcome)))
+        after = receivable(resources, invoice_id)
+        due = Decimal(0) if outcome == "won" else stored.receivable.total
+        assert (after.status, after.due) == (status, due), outcome
+        assert (after.next_step_on is None) == (outcome == "won")
 
 
 def test_a_payment_for_an_unknown_invoice_is_kept_for_review_and_alerted(
@@ -308,7 +318,7 @@ def test_a_payment_for_an_unknown_invoice_is_kept_for_review_and_alerted(
     assert "50.00 EUR" in alerts[0]["Subject"]
 
 
-def test_other_event_types_are_acknowledged_and_ignored(runtime, invoices, ledger):
+def test_other_event_types_are_acknowledged_and_ignored(runtime, secrets, ledger):
     event = envelope("customer.updated", {"id": "cus_1", "object": "customer"})
     status, body = post(runtime, event)
     assert status == 200
@@ -323,13 +333,10 @@ def test_anything_but_the_two_routes_is_a_plain_404(runtime, secrets):
 
 
 def test_two_hundred_events_shuffled_and_concurrent_end_in_the_exact_expected_state(
-    runtime, stack, resources, bucket, with_clients, secrets, ledger
+    runtime, stack, resources, business, secrets, ledger
 ):
-    rows = [f"C00{1 + i % 3};03/11/2026;Prestation {i};1;u;{100 + i};20;CMD-{i};;" for i in range(8)]
-    bucket.put("incoming/lot.csv", sales_csv(rows))
-    runtime.run_until_idle()
-    issued = sorted(InvoiceRepository(resources).all(), key=lambda s: s.invoice.number)
-    assert len(issued) == 8
+    clients = (factories.company(), factories.person())
+    issued = [issue_sent(resources, business, clients[i % 2], f"{100 + i}", i) for i in range(8)]
     events, expected = [], {}
     for i, stored in enumerate(issued):
         invoice_id, total = stored.invoice.invoice_id, int(stored.receivable.total * 100)
@@ -395,7 +402,8 @@ def stripe_api(stack, runtime):
         Overwrite=True,
     )
     with StripeStub() as stub:
-        runtime.overrides["StripeWebhookFunction"] = {"STRIPE_API_BASE": stub.url}
+        # OnlineSales=Enabled in the template sets ONLINE_SALES; the same stack serves both cases.
+        runtime.overrides["StripeWebhookFunction"] = {"STRIPE_API_BASE": stub.url, "ONLINE_SALES": "Enabled"}
         yield stub
 
 
@@ -421,7 +429,6 @@ def online_sale(stub, session_id: str, intent: str) -> dict[str, Any]:
     return obj
 
 
-@pytest.mark.stack_parameters(OnlineSales="Enabled")
 def test_an_online_sale_issues_its_paid_invoice_once_and_a_refund_reopens_it(
     runtime, resources, secrets, stripe_api, ledger, mailbox, operator_inbox
 ):
@@ -499,30 +506,28 @@ def test_a_client_reference_id_added_to_a_payment_link_names_no_invoice(runtime,
     assert ledger.get("stripe:pi_F5").invoice_id is None
 
 
-def test_a_refund_of_a_stripe_payment_that_is_none_of_ours_is_not_money_to_review(runtime, invoices, ledger):
+def test_a_refund_of_a_stripe_payment_that_is_none_of_ours_is_not_money_to_review(runtime, secrets, ledger):
     assert post(runtime, envelope("charge.refunded", charge("pi_OTHER", "ch_OTHER", 5000)))[0] == 200
     assert ledger.group("stripe:pi_OTHER")  # kept in the ledger…
     assert ledger.to_review() == []  # …but not listed as a credit to assign
 
 
-@pytest.mark.parametrize("body", [b"\xff\xfe\x00garbage", None])
-def test_a_body_that_is_not_utf8_or_not_base64_is_a_400(runtime, secrets, body):
-    encoded = base64.b64encode(body).decode() if body else "%%% not base64 %%%"
-    event = {
-        "version": "2.0",
-        "rawPath": "/stripe/webhook",
-        "rawQueryString": "",
-        "headers": {"stripe-signature": "t=1,v1=00", "host": "local.lambda-url"},
-        "requestContext": {
-            "http": {"method": "POST", "path": "/stripe/webhook"},
-            "domainName": "x",
-            "stage": "$default",
-        },
-        "body": encoded,
-        "isBase64Encoded": True,
-    }
-    response = runtime.invoke("StripeWebhookFunction", event)
-    assert response["statusCode"] == 400
+def test_a_body_that_is_not_utf8_or_not_base64_is_a_400(runtime, secrets):
+    for encoded in (base64.b64encode(b"\xff\xfe\x00garbage").decode(), "%%% not base64 %%%"):
+        event = {
+            "version": "2.0",
+            "rawPath": "/stripe/webhook",
+            "rawQueryString": "",
+            "headers": {"stripe-signature": "t=1,v1=00", "host": "local.lambda-url"},
+            "requestContext": {
+                "http": {"method": "POST", "path": "/stripe/webhook"},
+                "domainName": "x",
+                "stage": "$default",
+            },
+            "body": encoded,
+            "isBase64Encoded": True,
+        }
+        assert runtime.invoke("StripeWebhookFunction", event)["statusCode"] == 400, encoded
 
 
 def test_events_of_the_other_mode_are_ignored_and_alerted(
@@ -542,3 +547,30 @@ def test_events_of_the_other_mode_are_ignored_and_alerted(
     assert body["ignored"] == "a test-mode event on a live stack"
     assert ledger.get("stripe:pi_M1") is None
     assert alerts_about(operator_inbox, "other mode")
+
+
+def test_an_event_from_the_stripe_eventbridge_destination_is_applied_without_a_signature(
+    runtime, resources, invoices, ledger
+):
+    first = invoices[0]
+    event = envelope("checkout.session.completed", session(first.invoice.invoice_id, 22800, "pi_EB1"))
+    delivery = {  # what an EventBridge rule on Stripe's partner event bus hands the function
+        "version": "0",
+        "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
+        "detail-type": "checkout.session.completed",
+        "source": "aws.partner/stripe.com/ed_test_61ReBSeBVkBCLxQ1YVtp",
+        "account": "123456789012",
+        "time": "2026-11-26T12:00:00Z",
+        "region": "eu-west-3",
+        "resources": [],
+        "detail": event,
+    }
+    answer = runtime.invoke("StripeWebhookFunction", delivery)
+    assert answer["id"] == event["id"]
+    assert receivable(resources, first.invoice.invoice_id).status is Status.PAID
+    runtime.invoke("StripeWebhookFunction", delivery)  # EventBridge delivers at least once
+    assert len(ledger.of_invoice(first.invoice.invoice_id)) == 1
+    # A malformed event on the bus is acknowledged as unreadable and changes nothing.
+    odd = runtime.invoke("StripeWebhookFunction", {**delivery, "detail": {"object": "event", "id": "evt_x"}})
+    assert "no type" in odd["ignored"]
+    assert len(ledger.of_invoice(first.invoice.invoice_id)) == 1

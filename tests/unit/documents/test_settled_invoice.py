@@ -467,7 +467,7 @@ def shop_sales(draw: st.DrawFn) -> tuple[Line, ...]:
     return tuple(draw(st.permutations(lines)))
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(lines=shop_sales())
 def test_any_sale_priced_including_vat_passes_the_official_rules(
     compiled_rules: None, lines: tuple[Line, ...]

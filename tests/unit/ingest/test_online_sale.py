@@ -355,7 +355,7 @@ def paid_sales(draw: st.DrawFn) -> tuple[list[dict[str, Any]], dict[str, Any] | 
     return items, shipping
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(paid=paid_sales())
 def test_every_total_paid_is_invoiced_to_the_cent(seller: Seller, paid: Any) -> None:
     """Whatever was paid, at any French rates, over any number of items: the invoice's total including
@@ -615,7 +615,7 @@ _PATHS = [
 ]
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(path=st.sampled_from(_PATHS), value=_json_values)
 def test_any_value_anywhere_is_read_or_refused_never_a_crash(seller: Seller, path: str, value: Any) -> None:
     try:
