@@ -129,6 +129,20 @@ class DocumentStore:
             raise
         self._s3.delete_object(Bucket=self.bucket, Key=source, **_version(version_id))
 
+    def notified(self, key: str, version_id: str | None, etag: str) -> ObjectInfo | None:
+        """The exact upload an S3 notification names: its version, else the newest version with
+        its eTag; None when it is gone (moved by an earlier delivery of the same event, or
+        removed). A version whose eTag is not the notified one is an error, not a guess."""
+        version = version_id
+        if version is None and etag:
+            version = self.version_with_etag(key, etag)
+            if version is None:
+                return None
+        info = self.head(key, version)
+        if info is not None and etag and info.etag != etag:
+            raise RuntimeError(f"{key} version {version}: eTag {info.etag} is not the notified {etag}")
+        return info
+
     def version_with_etag(self, key: str, etag: str) -> str | None:
         """The newest version of ``key`` whose content has ``etag`` (for notifications that
         name the eTag but not the version), or None when no such version is left."""

@@ -331,16 +331,9 @@ class BankImport:
         parts = PurePosixPath(key).parts
         if not key.startswith(BANK_PREFIX) or len(parts) < 2 or ".." in parts:
             return BankOutcome(key, "refused", "not a statement under bank/: left untouched")
-        version = obj.version_id
-        if version is None and obj.etag:
-            version = self.documents.version_with_etag(key, obj.etag)
-            if version is None:
-                return self._gone(key)
-        info = self.documents.head(key, version)
+        info = self.documents.notified(key, obj.version_id, obj.etag)
         if info is None:
             return self._gone(key)
-        if obj.etag and info.etag != obj.etag:
-            raise RuntimeError(f"{key} version {version}: eTag {info.etag} is not the notified {obj.etag}")
         upload = _Upload(key, info.version_id, info.etag, info.last_modified)
         if info.size > self.max_bytes:
             return self._reject(upload, [Problem("too_large", params={"limit": self.max_bytes})])

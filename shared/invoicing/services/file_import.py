@@ -132,16 +132,9 @@ class FileImport:
         if not keys.is_incoming(key):
             # The notification only covers incoming/; anything else is a forged or stray event.
             return Outcome(key, "refused", "not under incoming/: left untouched")
-        version = obj.version_id
-        if version is None and obj.etag:
-            version = self.documents.version_with_etag(key, obj.etag)
-            if version is None:
-                return self._gone(key)
-        info = self.documents.head(key, version)
+        info = self.documents.notified(key, obj.version_id, obj.etag)
         if info is None:
             return self._gone(key)
-        if obj.etag and info.etag != obj.etag:
-            raise RuntimeError(f"{key} version {version}: eTag {info.etag} is not the notified {obj.etag}")
         upload = Upload(key, info.version_id, info.etag, info.last_modified)
         if info.size > self.business.max_input_bytes:
             problem = Problem("too_large", params={"limit": self.business.max_input_bytes})

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -24,7 +25,7 @@ import stripe
 from invoicing.adapters.invoices import InvoiceRepository
 from invoicing.adapters.messaging import Alerts
 from invoicing.adapters.payments import PaymentLedger
-from invoicing.adapters.secrets import SecretParameter
+from invoicing.adapters.secrets import SECRET_MAX_AGE, SecretParameter
 from invoicing.domain.invoice import Source as InvoiceSource
 from invoicing.domain.ledger import Entry, Kind, State
 from invoicing.ingest.stripe import NotOurs, StripeFacts, read_event
@@ -302,11 +303,15 @@ def _key_mode(settings: WebhookSettings) -> Callable[[], bool | None]:
     if not settings.api_key_parameter:
         return lambda: None
     key = SecretParameter(settings.api_key_parameter)
+    missing_until = [0.0]  # a key that is not there is not asked for again on every event
 
     def mode() -> bool | None:
+        if time.monotonic() < missing_until[0]:
+            return None
         try:
             value = key.value()
         except Exception:  # the key is needed for links and sales, not to apply payments
+            missing_until[0] = time.monotonic() + SECRET_MAX_AGE
             return None
         if value.startswith(("sk_live_", "rk_live_")):
             return True
