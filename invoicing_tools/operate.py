@@ -197,7 +197,7 @@ def show(args: argparse.Namespace, out: Output) -> int:
     out.line(
         f"{r.number}  {r.client_ref} {_text(r.client_name, 60)}\n"
         f"  issued {r.issue_date}, due {r.due_date}{late}\n"
-        f"  total {r.total}, due {r.due}; status {r.status}, delivery {r.delivery}\n"
+        f"  total {r.total}, paid {r.paid}, due {r.due}; status {r.status}, delivery {r.delivery}\n"
         f"  reminders {r.steps_done}/{r.steps}{last}; next action {r.next_action_on or 'none'}"
         + (f"\n  {', '.join(_markers(r))}" if _markers(r) else "")
     )
@@ -388,6 +388,8 @@ def _markers(r: Row) -> list[str]:
         marks.append(f"paused until {r.paused_until}")
     if r.disputed:
         marks.append("disputed")
+    if r.pending_until:
+        marks.append(f"payment of {r.pending} under way, reminders wait until {r.pending_until}")
     if r.excluded:
         marks.append(f"excluded: {_text(r.excluded, 30)}")
     return marks

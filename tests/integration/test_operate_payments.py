@@ -22,6 +22,7 @@ from invoicing.domain.terms import PaymentTerms
 from invoicing.events import S3Object
 from invoicing.services.bank_import import BankImport
 from invoicing.services.cashbook import Cashbook, manual_group
+from invoicing.services.desk import row as desk_row
 from invoicing.settings import RemindSettings
 from invoicing_tools import operate
 from tests.factories import company, draft, line
@@ -165,6 +166,14 @@ def test_a_cheque_is_recorded_once(invoicing, resources, numbers):
     assert [(p.payment_id, p.amount, p.on, p.method) for p in r.payments] == [
         (group, Decimal("100.00"), date(2026, 12, 8), "cheque")
     ]
+    # What `invoicing show` prints for it: the money received beside what is still due.
+    shown = desk_row(InvoiceRepository(resources).get_by_number(first), TODAY)
+    assert (shown.paid, shown.due, shown.pending, shown.status) == (
+        "100.00",
+        "140.00",
+        "0.00",
+        "partially_paid",
+    )
     # The same reference for another payment is refused, not merged into the first.
     code, out, _ = invoicing(
         "record",

@@ -75,6 +75,10 @@ class Row:
     days_late: int
     total: str
     due: str
+    #: Money received (net of refunds and lost chargebacks), and payments still under way.
+    paid: str
+    pending: str
+    pending_until: str | None
     status: str
     delivery: str
     steps_done: int
@@ -102,6 +106,9 @@ def row(stored: StoredInvoice, today: date) -> Row:
         days_late=max((today - invoice.due_date).days, 0) if r.due > 0 else 0,
         total=str(r.total),
         due=str(r.due),
+        paid=str(r.net_paid),
+        pending=str(r.pending),
+        pending_until=r.pending_until.isoformat() if r.pending_until else None,
         status=r.status.value,
         delivery=r.delivery.state.value,
         steps_done=d.step,
@@ -109,7 +116,7 @@ def row(stored: StoredInvoice, today: date) -> Row:
         last_tone=last,
         next_action_on=r.next_action_on.isoformat() if r.next_action_on else None,
         paused_until=d.paused_until.isoformat() if d.paused_until else None,
-        disputed=d.disputed,
+        disputed=d.disputed or r.charged_back,
         excluded=d.excluded,
     )
 
