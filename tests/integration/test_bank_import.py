@@ -14,6 +14,7 @@ import csv
 import hashlib
 import io
 import runpy
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from decimal import Decimal
 
@@ -24,6 +25,8 @@ from invoicing.adapters.invoices import InvoiceRepository, StoredInvoice
 from invoicing.adapters.payments import PaymentLedger
 from invoicing.business import GenerateSettings
 from invoicing.domain.invoice import Source
+from invoicing.domain.ledger import Entry, Kind, State
+from invoicing.domain.ledger import Source as LedgerSource
 from invoicing.domain.parties import Client
 from invoicing.domain.terms import PaymentTerms
 from invoicing.events import S3Object
@@ -230,6 +233,44 @@ def test_the_same_statement_twice_changes_nothing(bucket, resources, importer, i
     assert invoice_items(resources) == stored
     assert bucket.get(again.report_key) == report
     assert [r.how for r in again.rows] == [r.how for r in first.rows]
+
+
+def test_the_same_statement_imported_twice_at_the_same_moment_settles_each_invoice_once(
+    stack, bucket, resources, invoices
+):
+    """Two generate containers on two uploads of one statement, at once: whichever writes a
+    line's entries first wins; the other settles with those, never with a match of its own."""
+    data = (BANK / "releve-2026-12.csv").read_bytes()
+    settings = GenerateSettings.from_env(stack.functions["GenerateFunction"].environment)
+    importers = [BankImport.from_settings(settings) for _ in range(2)]
+    for name in ("a", "b"):
+        bucket.put(f"bank/{name}.csv", data)
+    events = [notified(bucket, "bank/a.csv"), notified(bucket, "bank/b.csv")]
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = list(pool.map(lambda pair: pair[0].process(pair[1]), zip(importers, events, strict=True)))
+    assert [o.kind for o in outcomes] == ["bank", "bank"]
+    paid = {n: state(resources, n) for n in invoices}
+    again = drop(bucket, importers[0], "bank/c.csv", data)
+    assert again.known == len(again.rows) == 5  # every line was written, by one of the two
+    assert {n: state(resources, n) for n in invoices} == paid
+    # Nothing settled twice: what the invoices hold is exactly what the ledger gives them.
+    ledger = PaymentLedger(resources.payments_table)
+    given = sum(
+        e.cents for s in InvoiceRepository(resources).all() for e in ledger.of_invoice(s.invoice.invoice_id)
+    )
+    held = sum(s.receivable.paid for s in InvoiceRepository(resources).all())
+    assert held * 100 == given > 0
+
+
+def test_new_entries_are_written_all_together_or_not_at_all(resources):
+    ledger = PaymentLedger(resources.payments_table)
+    first = Entry("bank:L1", Kind.PAYMENT, "L1", State.SUCCEEDED, 100, ISSUED, LedgerSource.BANK)
+    second = Entry("bank:part2:L1", Kind.PAYMENT, "L1", State.SUCCEEDED, 50, ISSUED, LedgerSource.BANK)
+    assert ledger.create_all([first, second])
+    third = Entry("bank:L2", Kind.PAYMENT, "L2", State.SUCCEEDED, 70, ISSUED, LedgerSource.BANK)
+    assert not ledger.create_all([third, first])  # one exists: none is written
+    assert ledger.get("bank:L2") is None
+    assert ledger.get("bank:part2:L1").cents == 50
 
 
 # --- CAMT.053 samples: overlapping statements, a reversal, a batch ------------------------------------------

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -86,6 +86,28 @@ class PaymentLedger:
                 continue
             return Recorded(stored, after)
         raise LedgerConflict(f"{entry.entry_id}: changed by others {attempts} times in a row")
+
+    def create_all(self, entries: Sequence[Entry]) -> bool:
+        """Write new entries all together or not at all (one transaction, each on condition that
+        it is not there yet): False when any exists already, written by someone else."""
+        try:
+            self._db.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self.table,
+                            "Item": _item(entry, 1),
+                            "ConditionExpression": "attribute_not_exists(group_id)",
+                        }
+                    }
+                    for entry in entries
+                ]
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise
+            return False
+        return True
 
     def _create(self, entry: Entry) -> bool:
         try:

@@ -462,9 +462,11 @@ class BankImport:
             )
             for part, match in enumerate(matches, start=1)
         ]
-        # The other parts first: the first one, bank:<line>, says the whole line is recorded.
-        for entry in entries[1:]:
-            self.ledger.record(entry)
+        # All the line's entries at once, or none: a run that dies never leaves part of a split
+        # credit, and when two imports of overlapping statements race on a new line, one writes
+        # it and the other settles with what that one wrote, never with a match of its own.
+        if not self.ledger.create_all(entries):
+            entries = self._recorded(line)
         return [self.book.record(entry) for entry in entries]
 
     def _twin(self, line: BankLine, matches: list[Match]) -> str | None:
