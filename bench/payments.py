@@ -79,26 +79,38 @@ def _charge(n: int, refunded: int) -> dict[str, Any]:
     }
 
 
-def payments(report: Callable[..., None]) -> None:
-    import boto3
-
-    from invoicing.adapters.invoices import InvoiceRepository
+@contextlib.contextmanager
+def _stack_with_open_invoices(name: str, total: int) -> Iterator[tuple[Any, Any, Any]]:
+    """A local AWS with a deployed sample stack whose invoice table holds ``total`` open
+    invoices (cloned from one really issued: reminder_load); yields (aws, stack, resources)."""
     from invoicing.business import Business
     from invoicing.settings import Resources
     from invoicing_tools.local_aws.reminder_load import load
-    from invoicing_tools.local_aws.runtime import LocalRuntime
     from invoicing_tools.local_aws.samconfig import environments
-    from invoicing_tools.local_aws.server import REGION, LocalAws
+    from invoicing_tools.local_aws.server import LocalAws
     from invoicing_tools.local_aws.stack import LocalStack
 
     aws = LocalAws()
     aws.start()
     aws.activate()
     try:
-        stack = LocalStack("bench-payments", environments()["conseil-horizon"].parameters).deploy()
+        stack = LocalStack(name, environments()["conseil-horizon"].parameters).deploy()
         env = stack.functions["GenerateFunction"].environment
         resources = Resources.from_env(env)
-        load(stack, resources, Business.from_env(env), total=INVOICES, due=INVOICES)
+        load(stack, resources, Business.from_env(env), total=total, due=total)
+        yield aws, stack, resources
+    finally:
+        aws.stop()
+
+
+def payments(report: Callable[..., None]) -> None:
+    import boto3
+
+    from invoicing.adapters.invoices import InvoiceRepository
+    from invoicing_tools.local_aws.runtime import LocalRuntime
+    from invoicing_tools.local_aws.server import REGION
+
+    with _stack_with_open_invoices("bench-payments", INVOICES) as (aws, stack, resources):
         boto3.client("ssm", region_name=REGION).put_parameter(
             Name=f"/{stack.name}/stripe/webhook-secret", Value=SECRET, Type="SecureString", Overwrite=True
         )
@@ -168,8 +180,6 @@ def payments(report: Callable[..., None]) -> None:
             "ms",
             "one GetItem + one conditional UpdateItem on the same server: what two of an event's calls cost",
         )
-    finally:
-        aws.stop()
 
 
 @contextlib.contextmanager
@@ -230,25 +240,14 @@ def bank(report: Callable[..., None]) -> None:
 
     from invoicing.adapters.clients import ClientRepository
     from invoicing.adapters.invoices import InvoiceRepository
-    from invoicing.business import Business
     from invoicing.domain.matching import match_credits
     from invoicing.ingest.bank import read_statement
     from invoicing.services.bank_import import OpenInvoices
-    from invoicing.settings import Resources
-    from invoicing_tools.local_aws.reminder_load import load, remind_today
+    from invoicing_tools.local_aws.reminder_load import remind_today
     from invoicing_tools.local_aws.runtime import LocalRuntime
-    from invoicing_tools.local_aws.samconfig import environments
-    from invoicing_tools.local_aws.server import REGION, LocalAws
-    from invoicing_tools.local_aws.stack import LocalStack
+    from invoicing_tools.local_aws.server import REGION
 
-    aws = LocalAws()
-    aws.start()
-    aws.activate()
-    try:
-        stack = LocalStack("bench-bank", environments()["conseil-horizon"].parameters).deploy()
-        env = stack.functions["GenerateFunction"].environment
-        resources = Resources.from_env(env)
-        load(stack, resources, Business.from_env(env), total=BANK_INVOICES, due=BANK_INVOICES)
+    with _stack_with_open_invoices("bench-bank", BANK_INVOICES) as (aws, stack, resources):
         repo = InvoiceRepository(resources)
         listing = OpenInvoices(resources, invoices=repo, clients=ClientRepository(resources))
         started = time.perf_counter()
@@ -314,5 +313,3 @@ def bank(report: Callable[..., None]) -> None:
             f"{BANK_INVOICES:,} open invoices in {elapsed:.1f} s (listing them: one Scan, {list_s:.1f} s; "
             f"each credit recorded, its invoice settled); {paid} invoices paid after (600 expected)",
         )
-    finally:
-        aws.stop()

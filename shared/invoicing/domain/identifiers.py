@@ -79,6 +79,15 @@ def bic(text: str) -> str:
         raise ValueError(f"invalid BIC {text!r}: {exc}") from exc
 
 
+def email_problem(reason: str) -> str:
+    """The problem code of an address ``email`` refused with ``reason`` (its ``ValueError``)."""
+    if "invisible" in reason:
+        return "email_invisible"
+    if "SMTPUTF8" in reason:
+        return "email_not_ascii"
+    return "bad_email"
+
+
 def email(text: str) -> str:
     """One address the emails can be sent to (through SES), white space around it removed.
 

@@ -109,14 +109,7 @@ def _client(
         try:
             email = identifiers.email(email_cell.raw)
         except ValueError as exc:
-            reason = str(exc)
-            code = (
-                "email_invisible"
-                if "invisible" in reason
-                else "email_not_ascii"
-                if "SMTPUTF8" in reason
-                else "bad_email"
-            )
+            code = identifiers.email_problem(str(exc))
             found.append(email_cell.problem(code))
     elif not siren_cell.blank or not vat_cell.blank:
         pass  # a business: its SIREN is its electronic invoicing address

@@ -426,14 +426,7 @@ def _buyer(reader: _Reader, session: dict[str, Any], seller: Seller, default_loc
         try:
             email = identifiers.email(email_text)
         except ValueError as exc:
-            reason = str(exc)
-            code = (
-                "email_invisible"
-                if "invisible" in reason
-                else "email_not_ascii"
-                if "SMTPUTF8" in reason
-                else "bad_email"
-            )
+            code = identifiers.email_problem(str(exc))
             reader.add(code, f"{path}.email", email_text)
     names = [
         reader.text(details, key, f"{path}.{key}", limit=NAME_LIMIT)

@@ -130,10 +130,7 @@ def _session(facts: StripeFacts, session: Mapping[str, Any], on: date) -> Stripe
     else:
         return _ignored(facts, f"payment_status {status!r}: no payment to record")
     invoice_id, foreign = _invoice(session.get("metadata"), session.get("client_reference_id"))
-    types = session.get("payment_method_types")
-    method = (
-        types[0] if isinstance(types, list) and len(types) == 1 and isinstance(types[0], str) else "stripe"
-    )
+    method = _method(session.get("payment_method_types"))
     entry = Entry(
         group=f"stripe:{intent}",
         kind=Kind.PAYMENT,
@@ -143,7 +140,7 @@ def _session(facts: StripeFacts, session: Mapping[str, Any], on: date) -> Stripe
         on=on,
         source=Source.STRIPE,
         currency=_currency(session.get("currency")),
-        method=method[:40],
+        method=method,
         invoice_id=invoice_id,
         label=_label(session),
     )
@@ -160,10 +157,7 @@ def _payment_intent(facts: StripeFacts, intent: Mapping[str, Any], on: date) -> 
     intent_id = _id(intent.get("id"), "data.object.id")
     succeeded = facts.event_type == "payment_intent.succeeded"
     amount = intent.get("amount_received") if succeeded else intent.get("amount")
-    types = intent.get("payment_method_types")
-    method = (
-        types[0] if isinstance(types, list) and len(types) == 1 and isinstance(types[0], str) else "stripe"
-    )
+    method = _method(intent.get("payment_method_types"))
     entry = Entry(
         group=f"stripe:{intent_id}",
         kind=Kind.PAYMENT,
@@ -173,7 +167,7 @@ def _payment_intent(facts: StripeFacts, intent: Mapping[str, Any], on: date) -> 
         on=on,
         source=Source.STRIPE,
         currency=_currency(intent.get("currency")),
-        method=method[:40],
+        method=method,
         invoice_id=invoice_id,
     )
     return _with(facts, entry, foreign=foreign)
@@ -243,6 +237,13 @@ def _ref(value: object) -> str | None:
     if value is None:
         return None
     return _id(value, "reference")
+
+
+def _method(types: object) -> str:
+    """How it was paid, when the object says so (one payment method type), else "stripe"."""
+    if isinstance(types, list) and len(types) == 1 and isinstance(types[0], str):
+        return types[0][:40]
+    return "stripe"
 
 
 def _cents(value: object, field: str) -> int:

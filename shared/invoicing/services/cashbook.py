@@ -30,7 +30,7 @@ from invoicing.domain.matching import REVIEW
 from invoicing.domain.text import forbidden_characters, quoted
 from invoicing.services.bank_import import ASSIGNED, read_note
 from invoicing.services.clock import today as local_today
-from invoicing.services.desk import KEY_MAX, BadArgument, UnknownInvoice
+from invoicing.services.desk import KEY_MAX, BadArgument, UnknownInvoice, clean_typed
 from invoicing.services.payment_book import PaymentBook, Settled
 from invoicing.settings import RemindSettings
 
@@ -116,15 +116,12 @@ def manual_group(reference: str) -> str:
 
 
 def clean_reference(reference: str) -> str:
-    text = " ".join(reference.split())
-    if not text:
-        raise BadArgument("--reference: give the cheque number, the receipt or another reference")
-    refused = forbidden_characters(text)
-    if refused:
-        raise BadArgument(f"--reference contains characters that are refused: {', '.join(refused)}")
-    if len(text) > REFERENCE_MAX:
-        raise BadArgument(f"--reference is {len(text)} characters long; at most {REFERENCE_MAX}")
-    return text
+    return clean_typed(
+        reference,
+        what="--reference",
+        limit=REFERENCE_MAX,
+        missing="--reference: give the cheque number, the receipt or another reference",
+    )
 
 
 def check_amount(amount: Decimal) -> Decimal:

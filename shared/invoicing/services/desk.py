@@ -42,18 +42,27 @@ class BadArgument(ValueError):
     reference); the message says why. Nothing was changed."""
 
 
+def clean_typed(text: str, *, what: str, limit: int, missing: str | None = None) -> str:
+    """Text a person typed (``what``: how to name it in a refusal), as kept: white space
+    collapsed, no invisible or control characters (refused, named), at most ``limit``
+    characters; ``missing``: the refusal when it is empty (else empty is allowed)."""
+    kept = " ".join(text.split())
+    if missing is not None and not kept:
+        raise BadArgument(missing)
+    refused = forbidden_characters(kept)
+    if refused:
+        raise BadArgument(f"{what} contains characters that are refused: {', '.join(refused)}")
+    if len(kept) > limit:
+        raise BadArgument(f"{what} is {len(kept)} characters long; at most {limit}")
+    return kept
+
+
 def clean_reason(text: str, *, required: bool) -> str:
     """A reason typed by a person, as kept: stripped, without invisible or control characters
     (refused, named), bounded."""
-    reason = " ".join(text.split())
-    if required and not reason:
-        raise BadArgument("say why the reminders stop")
-    refused = forbidden_characters(reason)
-    if refused:
-        raise BadArgument(f"the reason contains characters that are refused: {', '.join(refused)}")
-    if len(reason) > REASON_MAX:
-        raise BadArgument(f"the reason is {len(reason)} characters long; at most {REASON_MAX}")
-    return reason
+    return clean_typed(
+        text, what="the reason", limit=REASON_MAX, missing="say why the reminders stop" if required else None
+    )
 
 
 def clean_client_ref(ref: str) -> str:
