@@ -479,3 +479,76 @@ class PurchaseAccounts:
                 if re.search(r"(?<![0-9a-z])" + re.escape(_fold(keyword)), haystack):
                     return rule.account
         return self.fallback
+
+
+# --- purchases -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Purchase:
+    """A supplier invoice as the purchases journal needs it (from a booked ``SupplierInvoice``):
+    ``supplier_ref`` is the supplier's auxiliary account on 401 (its SIREN, else a key of its
+    name), ``vat`` the deductible VAT per rate (``(rate, tax)``; one line when the document gives
+    no breakdown)."""
+
+    supplier_ref: str
+    supplier_name: str
+    number: str
+    issue_date: date
+    total_excl_tax: Decimal
+    total_incl_tax: Decimal
+    vat: tuple[tuple[Decimal | None, Decimal], ...]
+    account: Account
+    credit_note: bool = False
+    currency: str = "EUR"
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseLedgerAccounts:
+    payable: str = "401"
+    vat_deductible: str = "44566"
+
+
+def purchase_entry(
+    purchase: Purchase, *, accounts: PurchaseLedgerAccounts = PurchaseLedgerAccounts()
+) -> JournalEntry:
+    """The purchases-journal (HA) entry of a supplier invoice: debit the 6xx account with the
+    total excl. VAT and 44566 with each rate's VAT, credit 401 <supplier> with the total incl.
+    VAT. A credit note posts the reverse. The three must agree to the cent (the review checked
+    it): a document whose totals disagree raises ``UnbalancedEntry``."""
+    if purchase.currency != "EUR":
+        raise AccountingError(f"{purchase.number} is in {purchase.currency}: only euro documents are posted")
+    text = f"{'Avoir' if purchase.credit_note else 'Facture'} {purchase.number} {purchase.supplier_name}"
+    rows: list[tuple[str, str, str, Decimal, str, str]] = [
+        (purchase.account.number, purchase.account.label, f"{text} HT", purchase.total_excl_tax, "", "")
+    ]
+    for rate, tax in purchase.vat:
+        label = f"TVA déductible {_rate(rate)}" if rate is not None else "TVA déductible"
+        rows.append((accounts.vat_deductible, label, f"{text} TVA", tax, "", ""))
+    rows.append(
+        (
+            accounts.payable,
+            "Fournisseurs",
+            text,
+            -purchase.total_incl_tax,
+            purchase.supplier_ref,
+            purchase.supplier_name,
+        )
+    )
+    sign = -1 if purchase.credit_note else 1
+    lines = tuple(
+        JournalLine(
+            account=number,
+            account_label=label,
+            label=line_text,
+            debit=max(sign * amount, ZERO),
+            credit=max(-sign * amount, ZERO),
+            auxiliary=aux,
+            auxiliary_label=aux_label,
+        )
+        for number, label, line_text, amount, aux, aux_label in rows
+        if amount
+    )
+    if not lines:
+        raise AccountingError(f"{purchase.number} is of zero: nothing to post")
+    return JournalEntry(PURCHASES, purchase.issue_date, purchase.number, purchase.issue_date, lines)

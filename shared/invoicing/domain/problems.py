@@ -323,6 +323,64 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Tax not supported ({tax}): only French VAT (20, 10, 5.5 or 2.1 %) and the reverse charge for a "
         "customer with an EU VAT number are invoiced automatically; issue this invoice by hand.",
     ),
+    # supplier invoices (invoicing.domain.supplier_review): reasons to wait for the owner
+    "supplier_missing": (
+        "Mention absente ou illisible : {mention}.",
+        "Mention missing or unreadable: {mention}.",
+    ),
+    "supplier_totals_mismatch": (
+        "Total HT {excl} + TVA {tax} = {expected}, mais le total TTC lu est {incl}.",
+        "Total excl. VAT {excl} + VAT {tax} = {expected}, but the total incl. VAT read is {incl}.",
+    ),
+    "supplier_vat_rate_mismatch": (
+        "TVA à {rate} % sur {base} : {expected} attendus, {tax} lus.",
+        "VAT at {rate} % on {base}: {expected} expected, {tax} read.",
+    ),
+    "supplier_vat_breakdown_mismatch": (
+        "Le détail de la TVA par taux ({breakdown}) ne fait pas le total lu ({total}).",
+        "The VAT per rate ({breakdown}) does not add up to the total read ({total}).",
+    ),
+    "supplier_bad_siret": (
+        "SIRET invalide (14 chiffres, clé de contrôle).",
+        "Invalid SIRET (14 digits, check digit).",
+    ),
+    "supplier_bad_iban": ("IBAN invalide.", "Invalid IBAN."),
+    "supplier_date_future": (
+        "Date de facture dans le futur ({date}).",
+        "Invoice date in the future ({date}).",
+    ),
+    "supplier_date_old": (
+        "Date de facture de plus de {days} jours ({date}) : vérifiez qu'elle n'est pas déjà comptabilisée.",
+        "Invoice dated more than {days} days ago ({date}): check it is not already booked.",
+    ),
+    "supplier_due_before_issue": (
+        "Échéance ({due}) antérieure à la date de facture ({issued}).",
+        "Due date ({due}) before the invoice date ({issued}).",
+    ),
+    "supplier_duplicate_number": (
+        "Facture {number} de ce fournisseur déjà reçue ({other}).",
+        "Invoice {number} of this supplier already received ({other}).",
+    ),
+    "supplier_duplicate_file": (
+        "Ce fichier a déjà été reçu ({other}).",
+        "This file was already received ({other}).",
+    ),
+    "supplier_low_confidence": (
+        "Lecture incertaine de : {fields}.",
+        "Uncertain reading of: {fields}.",
+    ),
+    "supplier_currency": (
+        "Facture en {currency} : la comptabilité a besoin de sa contre-valeur en euros.",
+        "Invoice in {currency}: the books need its value in euros.",
+    ),
+    "supplier_is_us": (
+        "Cette facture est adressée par notre propre entreprise : ce n'est pas un achat.",
+        "This invoice is issued by our own business: it is not a purchase.",
+    ),
+    "supplier_unreadable": (
+        "Document illisible ({detail}).",
+        "Unreadable document ({detail}).",
+    ),
 }
 
 
