@@ -97,10 +97,12 @@ _UBL_INVOICE_ROOT = f"{{{_UBL_INVOICE}}}Invoice"
 _UBL_CREDIT_ROOT = f"{{{_UBL_CREDIT}}}CreditNote"
 _ROOTS = frozenset({_CII_ROOT, _ZF1_ROOT, _UBL_INVOICE_ROOT, _UBL_CREDIT_ROOT})
 
+#: "<!DOCTYPE" in the encodings an XML document may come in (UTF-8 and the like, UTF-16).
+_DOCTYPE_MARKERS = tuple("<!DOCTYPE".encode(encoding) for encoding in ("ascii", "utf-16-le", "utf-16-be"))
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False)
 
 #: Bounds of an amount, quantity or rate: below 10^15 and at most 10 decimals.
-_MAX_MAGNITUDE = Decimal(10) ** 15
+_MAX_DIGITS = 15
 _MIN_EXPONENT = -10
 _TEXT_LIMIT = 300
 _LINE_LIMIT = 1000
@@ -251,6 +253,10 @@ def _parse(xml: bytes) -> Any:
     try:
         root = etree.fromstring(bytes(xml), _PARSER)
     except etree.XMLSyntaxError as exc:
+        if any(marker in xml for marker in _DOCTYPE_MARKERS):  # e.g. libxml2's entity amplification limit
+            raise NotAnInvoiceXml(
+                "unsafe", "the document declares a DOCTYPE (DTDs and entities are not read)"
+            ) from None
         raise NotAnInvoiceXml("not_xml", f"not well-formed XML: {str(exc)[:200]}") from None
     except ValueError as exc:  # e.g. an unsupported encoding declaration
         raise NotAnInvoiceXml("not_xml", str(exc)[:200]) from None
@@ -617,12 +623,12 @@ def _line(line: CiiLine, sign: int) -> SupplierLine:
 
 def _checked(value: Decimal, what: str) -> Decimal:
     """``value`` when it is a plain number of sensible size, else the document is refused."""
-    exponent = value.as_tuple().exponent
+    exponent = value.as_tuple().exponent  # no arithmetic: 1E+99999999999 would overflow the context
     if (
         not value.is_finite()
         or not isinstance(exponent, int)
         or exponent < _MIN_EXPONENT
-        or abs(value) >= _MAX_MAGNITUDE
+        or value.adjusted() >= _MAX_DIGITS
     ):
         raise NotAnInvoiceXml("unreadable", f"{what}: {value!s:.40} is not an amount this reader accepts")
     return value
