@@ -135,7 +135,7 @@ def embedded_xml(pdf: bytes) -> tuple[str, bytes] | None:
     than ``MAX_PDF_BYTES``, or when the PDF cannot be read: the caller then reads the PDF as a
     picture (text layer, OCR). Only the chosen attachment is inflated.
     """
-    if not pdf or len(pdf) > MAX_PDF_BYTES or not pdf.lstrip()[:5].startswith(b"%PDF"):
+    if not pdf or len(pdf) > MAX_PDF_BYTES or b"%PDF-" not in pdf[:1024]:  # readers allow a prefix
         return None
     try:
         from pypdf import PdfReader

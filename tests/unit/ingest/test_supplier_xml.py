@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import pytest
 from pypdf import PdfWriter
-from pypdf.generic import NameObject, NumberObject, StreamObject
+from pypdf.generic import ArrayObject, NameObject, NumberObject, StreamObject
 
 from invoicing.documents.cii_read import CiiDocument, read_cii
 from invoicing.domain.invoice import Invoice, Source, credit_note_draft, issue
@@ -764,6 +764,11 @@ def test_a_pdf_without_attachments_has_no_xml() -> None:
     assert embedded_xml(pdf_with()) is None
 
 
+def test_a_pdf_after_some_junk_is_still_a_pdf() -> None:
+    xml = minimal_cii()
+    assert embedded_xml(b"junk\r\n" + pdf_with(("factur-x.xml", xml))) == ("factur-x.xml", xml)
+
+
 def test_only_the_invoice_names_are_taken() -> None:
     xml = minimal_cii()
     assert embedded_xml(pdf_with(("order-x.xml", xml), ("invoice.xml", xml), ("notes.txt", b"x"))) is None
@@ -818,6 +823,22 @@ def pdf_with_flate(content: bytes) -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def test_a_name_tree_that_loops_is_walked_once() -> None:
+    writer = PdfWriter()
+    writer.add_blank_page(100, 100)
+    writer.add_attachment("notes.txt", b"x")
+    names = writer._root_object["/Names"]
+    node = names["/EmbeddedFiles"].get_object()
+    reference = writer._add_object(node)
+    names[NameObject("/EmbeddedFiles")] = reference
+    node[NameObject("/Kids")] = ArrayObject([reference, reference])
+    out = io.BytesIO()
+    writer.write(out)
+    started = time.perf_counter()
+    assert embedded_xml(out.getvalue()) is None
+    assert time.perf_counter() - started < 1
 
 
 def test_a_compressed_attachment_is_inflated() -> None:
