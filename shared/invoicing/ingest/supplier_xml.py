@@ -16,9 +16,10 @@ caller's (``Engine.FACTURX`` for the XML of a PDF); every field read gets confid
 What the record holds, in EN 16931 terms:
 
 - supplier: name BT-27 (UBL: the registration name, else the trading name), VAT id BT-31 as
-  written (spaces, dots and dashes removed; not checksummed: the intake checks it), SIREN and
-  SIRET as ``_siren_siret`` says, IBAN BT-84 of the first payment means that is a valid IBAN
-  (checked with schwifty: money goes there, a value that is not an IBAN is dropped);
+  written (spaces, dots and dashes removed), SIREN and SIRET as ``_siren_siret`` says, IBAN BT-84:
+  the first payment means' account that is a valid IBAN (schwifty), else the first as written.
+  None of them is dropped for failing its checksum: the record says what the document says, and
+  ``invoicing.domain.supplier_review`` names a bad one to the person approving the invoice;
 - number BT-1, issue date BT-2, due date BT-9 (else the first payment terms' due date),
   currency BT-5; totals BT-109 (excl. VAT), BT-110 (VAT, in the invoice currency), BT-112
   (incl. VAT), BT-115 (amount due); the VAT breakdown BG-23 summed per rate; the lines BG-25
@@ -683,18 +684,18 @@ def _vat_id(text: str | None) -> str | None:
 
 
 def _iban(values: Iterable[str | None]) -> str | None:
-    """The first value that is a valid IBAN, compact."""
+    """The first account (BT-84) that is a valid IBAN, compact; when none is, the first as
+    written (spaces removed), so that the review names it (``supplier_bad_iban``) instead of the
+    record hiding it."""
     from invoicing.domain.identifiers import iban
 
-    for value in values:
-        cleaned = _clean(value, 60)
-        if not cleaned:
-            continue
+    written = [compact for value in values if (compact := re.sub(r"\s", "", _clean(value, 60) or "").upper())]
+    for value in written:
         try:
-            return iban(cleaned)
+            return iban(value)
         except ValueError:
             continue
-    return None
+    return written[0] if written else None
 
 
 def _currency(text: str | None) -> str | None:

@@ -327,11 +327,20 @@ def test_en16931_example_in_norwegian_crowns() -> None:
     assert len(record.lines) == 5
 
 
-def test_an_iban_that_is_not_one_is_dropped() -> None:
+def test_an_iban_that_is_not_one_is_kept_as_written_for_the_review_to_name() -> None:
     # "DE12 1234 4321 9876 00" has the wrong length for a German IBAN.
     record = read("facturx", "drafthorse", "zugferd_2p1_EN16931_Innergemeinschaftliche_Lieferungen.xml")
-    assert record.supplier_iban is None
+    assert record.supplier_iban == "DE1212344321987600"
     assert (record.supplier_name, record.total_incl_tax) == ("Global Supplies Ltd.", D("2000.00"))
+
+
+def test_the_first_valid_iban_of_several_payment_means_is_taken() -> None:
+    # CII_example5's two accounts, "DK1212341234123412" and "A", are no IBANs: the first as written.
+    assert read("validation", "en16931", "examples", "CII_example5.xml").supplier_iban == "DK1212341234123412"
+    data = fixture_path("validation", "en16931", "examples", "CII_example5.xml").read_bytes()
+    valid = factories.seller().iban or ""
+    swapped = data.replace(b"<ram:IBANID>A</ram:IBANID>", f"<ram:IBANID>{valid}</ram:IBANID>".encode(), 1)
+    assert read_supplier_xml(swapped, document_hash=HASH).supplier_iban == valid
 
 
 # --- ZUGFeRD 1.0 ----------------------------------------------------------------------------------------
