@@ -657,7 +657,7 @@ def test_gigantic_texts_are_cut_and_stay_fast() -> None:
 
 
 def test_many_fields_stay_fast() -> None:
-    summary = [field("TOTAL", f"{n},00 €", "Total") for n in range(20_000)]
+    summary = [field("TOTAL", f"{n},00 €", "Total") for n in range(6_000)]
     summary += [field("TAX", f"{n},00 €", "TVA") for n in range(500)]
     lines = [[field("ITEM", f"line {n}"), field("PRICE", "1,00")] for n in range(10_000)]
     started = time.perf_counter()
