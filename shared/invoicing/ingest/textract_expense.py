@@ -144,6 +144,12 @@ _IDENTIFIER = _words(r"id|no|n|nr|number|numero|intra\w*|reg\w*|ident\w*|code")
 _PLAIN_TOTAL = re.compile(r"(?:total|montant|summe|gesamt)")
 _RATE = re.compile(r"(\d{1,2}(?:[.,]\d{1,2})?)\s*%")
 _CREDIT = _words(r"avoir|credit note|note de credit|gutschrift|credit memo|facture d avoir")
+#: A title or a number's label that makes the document a credit note ("Avoir n°", "AVOIR"), not a
+#: mention of one ("Avoir à déduire" on an invoice).
+_CREDIT_TITLE = re.compile(
+    r"(?:facture d )?(?:avoir|credit note|note de credit|gutschrift|credit memo)"
+    r"(?: (?:n|no|nr|number|numero))?"
+)
 _ATTENTION = _words(r"attn|attention|a l attention|z hd|contact")
 _BUYER_HINT = _words(
     r"client|acheteur|customer|buyer|destinataire|kunde\w*|bill to|ship to|sold to|facture a|"
@@ -832,21 +838,24 @@ def expense_to_invoice(
     picks["amount_due"] = totals.due
 
     credit_note = any(
-        _CREDIT.search(key) or _CREDIT.fullmatch(_fold(f.value))
+        _CREDIT.search(key)
+        if f.kind == "INVOICE_RECEIPT_ID"
+        else _CREDIT_TITLE.fullmatch(key or _fold(f.value))
         for f, key in zip(fields, read.keys, strict=True)
         if f.kind in ("INVOICE_RECEIPT_ID", "OTHER")
     )
     vat, lines_out = totals.vat, tuple(lines)
     total = picks["total_incl_tax"]
-    if total is not None and total.value < 0:
+    if total is not None and total.value < 0:  # a credit note written with negative amounts
         credit_note = True
         for name in ("total_excl_tax", "total_tax", "total_incl_tax", "amount_due"):
-            if (pick := picks[name]) is not None:
+            if (pick := picks[name]) is not None and pick.value < 0:
                 picks[name] = _Pick(-pick.value, pick.confidence)
-        vat = tuple(VatAmount(v.rate, -v.base if v.base is not None else None, -v.tax) for v in vat)
-        lines_out = tuple(
-            replace(line, amount=-line.amount if line.amount is not None else None) for line in lines_out
-        )
+        vat = tuple(VatAmount(v.rate, abs(v.base) if v.base is not None else None, abs(v.tax)) for v in vat)
+        if sum(line.amount or 0 for line in lines_out) < 0:
+            lines_out = tuple(
+                replace(line, amount=-line.amount if line.amount is not None else None) for line in lines_out
+            )
 
     values = {name: pick.value if pick is not None else None for name, pick in picks.items()}
     return SupplierInvoice(

@@ -605,6 +605,10 @@ def test_credit_notes() -> None:
     assert by_label.credit_note is True
     assert by_label.invoice_number == "A-2024-007"
     assert by_label.total_incl_tax == D("120.00")
+    title = read(field("OTHER", "AVOIR"), field("TOTAL", "120,00 €", "Total TTC"))
+    assert title.credit_note is True
+    mention = read(field("OTHER", "-50,00 €", "Avoir à déduire"), field("TOTAL", "70,00 €", "Net à payer"))
+    assert mention.credit_note is False
     negative = read(
         field("SUBTOTAL", "-100,00 €", "Total HT"),
         field("TAX", "-20,00 €", "TVA 20 %"),
