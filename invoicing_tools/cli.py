@@ -347,6 +347,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", help="path without extension (default: out/preview-email/<kind>)")
     p.set_defaults(run=_preview_email)
     __import__("invoicing_tools.operate", fromlist=["register"]).register(sub)  # overdue, pause, resume...
+    __import__("invoicing_tools.suppliers", fromlist=["register"]).register(sub)  # extract, suppliers, export
     args = parser.parse_args(argv)
     return int(args.run(args))
 

@@ -71,6 +71,8 @@ def stack_parameters(of: Seller | None = None, **overrides: str) -> dict[str, st
         "BusinessEmail": s.email or "",
         "BusinessIban": s.iban or "",
         "BusinessBic": s.bic or "",
+        # Textract cannot run here: supplier documents are read offline (the demo's engine).
+        "ExtractionEngine": "local",
     }
     return {**parameters, **overrides}
 

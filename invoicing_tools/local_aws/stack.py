@@ -212,6 +212,7 @@ class LocalStack:
             "AWS::Serverless::Function",
             "AWS::Serverless::LayerVersion",
             "AWS::SES::ConfigurationSet",
+            "AWS::IAM::Role",
         }
         for logical_id, resource in self.template["Resources"].items():
             if resource["Type"] not in handled:
@@ -235,6 +236,12 @@ class LocalStack:
 
         for logical_id, resource in self._resources("AWS::DynamoDB::Table"):
             self._create_table(ddb, logical_id, self.resolve(resource.get("Properties", {})))
+
+        # Roles that AWS services assume (Textract publishing its completions): named, not
+        # created: nothing here assumes them.
+        for logical_id, _ in self._resources("AWS::IAM::Role"):
+            name = f"{self.name}-{logical_id}"
+            self.physical[logical_id] = {"Ref": name, "Arn": f"arn:aws:iam::{ACCOUNT_ID}:role/{name}"}
 
         self._apply_queue_policies(sqs)
 

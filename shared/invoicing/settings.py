@@ -208,19 +208,48 @@ class RemindSettings:
 
 @dataclass(frozen=True, slots=True)
 class OcrSettings:
+    """The ocr function: supplier documents (``EXTRACTION_ENGINE``: ``textract`` in AWS, ``local``
+    offline), the owner's summaries (``SUPPLIER_SUMMARY``: ``every-document``, ``to-review``,
+    ``off``), Textract's completion topic and the role it publishes with (long PDFs), and the
+    monthly accounting export (``ACCOUNTANT_EMAIL``: who receives it, optional)."""
+
     documents_bucket: str
     resources: Resources | None = None
     mail: MailSettings | None = None
     alerts_topic_arn: str | None = None
+    engine: str = "textract"
+    summary: str = "every-document"
+    textract_topic_arn: str | None = None
+    textract_role_arn: str | None = None
+    stack_name: str = "<stack>"
+    business_name: str = ""
+    business_siret: str | None = None
+    business_vat_id: str | None = None
+    accountant_email: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> OcrSettings:
         env = _env(env)
+        engine = get(env, "EXTRACTION_ENGINE", "textract")
+        if engine not in ("textract", "local"):
+            raise SettingsError(f"EXTRACTION_ENGINE must be textract or local, not {engine!r}")
+        summary = get(env, "SUPPLIER_SUMMARY", "every-document")
+        if summary not in ("every-document", "to-review", "off"):
+            raise SettingsError(f"SUPPLIER_SUMMARY must be every-document, to-review or off, not {summary!r}")
         return cls(
             documents_bucket=get(env, "DOCUMENTS_BUCKET"),
             resources=Resources.from_env(env),
             mail=MailSettings.from_env(env),
             alerts_topic_arn=get(env, "ALERTS_TOPIC_ARN"),
+            engine=engine,
+            summary=summary,
+            textract_topic_arn=optional(env, "TEXTRACT_TOPIC_ARN"),
+            textract_role_arn=optional(env, "TEXTRACT_ROLE_ARN"),
+            stack_name=get(env, "STACK_NAME", "<stack>"),
+            business_name=get(env, "SELLER_LEGAL_NAME", ""),
+            business_siret=optional(env, "SELLER_SIRET"),
+            business_vat_id=optional(env, "SELLER_VAT_ID"),
+            accountant_email=optional(env, "ACCOUNTANT_EMAIL"),
         )
 
 

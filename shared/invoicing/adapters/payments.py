@@ -164,6 +164,13 @@ class PaymentLedger:
             )
         )
 
+    def all(self) -> Iterator[Entry]:
+        """Every entry (a Scan: the monthly accounting export's, a few thousand items a year)."""
+        paginator = self._db.get_paginator("scan")
+        for page in paginator.paginate(TableName=self.table):
+            for item in page.get("Items", []):
+                yield _entry(item)
+
     def _query(self, **kwargs: Any) -> Iterator[Entry]:
         paginator = self._db.get_paginator("query")
         for page in paginator.paginate(TableName=self.table, **kwargs):

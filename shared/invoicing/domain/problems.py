@@ -377,6 +377,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Cette facture est adressée par notre propre entreprise : ce n'est pas un achat.",
         "This invoice is issued by our own business: it is not a purchase.",
     ),
+    "bad_account": (
+        "Compte invalide : un compte du plan comptable commence par 3 chiffres (6064, 6226…).",
+        "Invalid account: an account of the French chart starts with 3 digits (6064, 6226…).",
+    ),
     "supplier_unreadable": (
         "Document illisible ({detail}).",
         "Unreadable document ({detail}).",
