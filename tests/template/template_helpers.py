@@ -80,6 +80,8 @@ IDENTITY_PARAMETERS = {
 #: Statements allowed to use "Resource": "*", with the reason. Keep it short.
 WILDCARD_RESOURCE_ALLOWED = {
     ("OcrFunction", "textract:AnalyzeExpense"): "Textract has no resource types: IAM accepts only '*'",
+    ("OcrFunction", "textract:StartExpenseAnalysis"): "Textract has no resource types: IAM accepts only '*'",
+    ("OcrFunction", "textract:GetExpenseAnalysis"): "Textract has no resource types: IAM accepts only '*'",
 }
 
 #: Ten years from the end of the fiscal year an invoice belongs to: up to eleven years from issue.

@@ -124,7 +124,17 @@ def test_bucket_notifications_feed_the_queues_and_wait_for_their_policies(templa
 def test_queue_policy_admits_only_this_stacks_bucket(template, queue):
     policy = props(template, f"{queue}Policy")
     assert [q for q in policy["Queues"] if refs(q, queue)]
-    (statement,) = policy["PolicyDocument"]["Statement"]
+    from_s3 = [
+        s for s in policy["PolicyDocument"]["Statement"] if s["Principal"] == {"Service": "s3.amazonaws.com"}
+    ]
+    others = [s for s in policy["PolicyDocument"]["Statement"] if s not in from_s3]
+    # The ocr queue also takes Textract's completion notices, from this stack's topic only.
+    assert [(s["Principal"], s["Condition"]) for s in others] == (
+        [({"Service": "sns.amazonaws.com"}, {"ArnEquals": {"aws:SourceArn": {"Ref": "TextractTopic"}}})]
+        if queue == "OcrQueue"
+        else []
+    )
+    (statement,) = from_s3
     assert statement["Effect"] == "Allow"
     assert statement["Principal"] == {"Service": "s3.amazonaws.com"}
     assert as_list(statement["Action"]) == ["sqs:SendMessage"]

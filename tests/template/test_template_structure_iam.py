@@ -80,7 +80,8 @@ def test_issued_invoices_and_numbers_can_never_be_deleted(template):
             if action == "s3:DeleteObject":
                 # Working files only: an upload to import (sales, clients, bank statements), or a
                 # configuration file refused on upload.
-                assert s3_prefix(resource) in ("incoming/", "bank/", "config/"), (
+                # And a mail SES flagged (spam, virus), moved to quarantine/ by ocr.
+                assert s3_prefix(resource) in ("incoming/", "bank/", "config/", "inbox/mail/"), (
                     f"{function} may delete {resource}"
                 )
 
@@ -163,9 +164,13 @@ BUCKET = "(the bucket itself)"
             "OcrFunction",
             {
                 "inbox/": {"s3:GetObject"},
+                # a mail SES flags is moved (that version) to quarantine/
+                "inbox/mail/": {"s3:DeleteObject", "s3:DeleteObjectVersion", "s3:GetObjectVersion"},
+                "quarantine/": {"s3:PutObject"},
                 "supplier/": {"s3:PutObject", "s3:GetObject"},
                 "reports/": {"s3:PutObject"},
-                "config/": {"s3:GetObject"},  # templates of the forwarded replies
+                "exports/": {"s3:PutObject"},  # the monthly accounting export
+                "config/": {"s3:GetObject"},  # templates of the forwarded replies, supplier accounts
                 BUCKET: {"s3:ListBucket"},
             },
         ),

@@ -40,7 +40,10 @@ def _key_schema(schema: list[dict]) -> tuple[tuple[str, str], ...]:
         (
             "SupplierInvoicesTable",
             [("supplier_invoice_id", "HASH")],
-            {"by-status": [("status", "HASH"), ("received_at", "RANGE")]},
+            {
+                "by-status": [("status", "HASH"), ("received_at", "RANGE")],
+                "by-month": [("month", "HASH"), ("supplier_invoice_id", "RANGE")],
+            },
         ),
         ("IdempotencyTable", [("id", "HASH")], {}),
     ],
