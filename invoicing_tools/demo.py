@@ -40,7 +40,7 @@ from invoicing.domain.invoice import CreditedLine
 from invoicing.services.credit_notes import issue_credit_note
 from invoicing.services.issuing import Issuer
 from invoicing.settings import Resources
-from invoicing_tools import demo_payments
+from invoicing_tools import demo_payments, demo_suppliers
 from invoicing_tools.local_aws.runtime import LocalRuntime
 from invoicing_tools.local_aws.samconfig import Environment, environments
 from invoicing_tools.local_aws.server import REGION, LocalAws
@@ -131,12 +131,17 @@ def run(out: Path = PROJECT / "out" / "demo") -> dict[str, Any]:
                     (copy_name, f"même contenu déposé une 2e fois : {after - before} facture créée")
                 )
         timeline: list[dict[str, Any]] = []
+        purchases: dict[str, Any] = {}
         if runs:
             _credit_notes(runs[0])
             payments = _payments(runs, stripe)
+            from invoicing.services.clock import today
+
+            purchases = demo_suppliers.suppliers(runs[0].stack, runs[0].runtime, today("Europe/Paris"), out)
             timeline = _days_pass(runs[0], stripe)
         summary = _collect(runs, out)
         summary["payments"] = payments
+        summary["suppliers"] = purchases
         summary["dunning"] = {"business": runs[0].stack.name if runs else None, "timeline": timeline}
     finally:
         for business in runs:
@@ -159,6 +164,8 @@ def demo_parameters(stack_name: str) -> dict[str, str]:
         "ReplyDomain": f"reponses.{stack_name}.example",
         "ReferenceRates": json.dumps({"ecb": rates, "legal": legal}),
         "OnlineSales": "Enabled",
+        # Supplier invoices are read offline (Textract needs AWS).
+        "ExtractionEngine": "local",
     }
 
 
@@ -527,6 +534,22 @@ def _print(summary: dict[str, Any], out: Path) -> None:
         for event in summary["payments"]:
             number = f" {event['number']}" if event.get("number") else ""
             print(f"  {event['event']}{number} : {event['detail']}")
+    purchases = summary.get("suppliers") or {}
+    if purchases.get("read"):
+        print(f"\nFactures fournisseurs ({purchases['business']}) : lues, vérifiées, comptabilisées")
+        for item in purchases["read"]:
+            print(
+                f"  {item['file'][:34]:<36}{(item['supplier'] or '?')[:26]:<28}{item['number'] or '?':<14}"
+                f"{item['total_incl_tax']:>10}  {item['engine']:<8} {item['state']:<10} {item['account']}"
+            )
+            for reason in item["reasons"]:
+                print(f"      ! {reason}")
+            if item["ref"] in purchases.get("approved", ()):
+                print(f"      validée par le gérant : invoicing suppliers approve {item['ref']}")
+        print(f"  résumés envoyés au gérant : {', '.join(purchases.get('summaries') or ['-'])}")
+        print(f"  export du mois (FEC, écritures, XIMPORT) : {', '.join(purchases['exports'])}")
+        for line in purchases.get("left_out") or ():
+            print(f"      laissé de côté : {line}")
     dunning = summary.get("dunning") or {}
     if dunning.get("timeline"):
         print(f"\nLes jours passent ({dunning['business']}) : relances à 9 h, jours ouvrés")

@@ -67,6 +67,15 @@ _MENTIONS = {
 }
 
 
+#: How a field is named to people (French, English).
+_LABELS = {
+    **_MENTIONS,
+    "supplier_name": ("fournisseur", "supplier"),
+    "issue_date": ("date", "date"),
+    "total_tax": ("TVA", "VAT"),
+}
+
+
 class Status(StrEnum):
     READY = "ready"
     TO_REVIEW = "to_review"
@@ -128,7 +137,8 @@ def review(
             if getattr(invoice, name) is not None and invoice.confidence.get(name, 0.0) < CONFIDENCE_FLOOR
         ]
         if doubtful:
-            problems.append(Problem("supplier_low_confidence", params={"fields": ", ".join(doubtful)}))
+            names = ", ".join(f"{_LABELS[name][0]} ({_LABELS[name][1]})" for name in doubtful)
+            problems.append(Problem("supplier_low_confidence", params={"fields": names}))
     return Review(Status.TO_REVIEW if problems else Status.READY, tuple(problems))
 
 

@@ -144,8 +144,8 @@ def test_uncertain_readings_are_shown_only_for_inexact_engines() -> None:
     result = review(guessed, today=TODAY)
     (problem,) = result.problems
     assert problem.code == "supplier_low_confidence"
-    assert "supplier_name" in problem.reason_en
-    assert "invoice_number" not in problem.reason_en
+    assert problem.reason_en == "Uncertain reading of: fournisseur (supplier)."
+    assert problem.reason_fr == "Lecture incertaine de : fournisseur (supplier)."
     assert review(replace(guessed, engine=Engine.UBL), today=TODAY).status is Status.READY
 
 
