@@ -140,7 +140,10 @@ def test_duplicates_foreign_currency_and_our_own_invoice() -> None:
 
 
 def test_uncertain_readings_are_shown_only_for_inexact_engines() -> None:
-    guessed = replace(good(engine=Engine.TEXT), confidence={"supplier_name": 0.5, "invoice_number": 0.95})
+    guessed = replace(
+        good(engine=Engine.TEXT),
+        confidence={**good().confidence, "supplier_name": 0.5, "invoice_number": 0.95},
+    )
     result = review(guessed, today=TODAY)
     (problem,) = result.problems
     assert problem.code == "supplier_low_confidence"
