@@ -220,3 +220,175 @@ def test_every_fixture_factur_x_pdf_is_recorded_with_what_its_xml_says(runtime, 
         "facturx",
     )
     assert "supplier_date_old" in [r.code for r in stored.reasons]
+
+
+# --- Textract in AWS: the real mapping, the client stubbed with the recorded responses ----------------
+
+
+def textract_intake(stack, resources, responses: dict[str, list]):
+    """Supplier intake as the ocr function builds it with ExtractionEngine=textract, its Textract
+    client a botocore Stubber fed with ``responses`` (operation -> [(response, expected params)])."""
+    import boto3
+    from botocore.stub import Stubber
+
+    from invoicing.adapters.documents import DocumentStore
+    from invoicing.adapters.textract import ExpenseReader
+    from invoicing.services.supplier_intake import IntakeConfig, SupplierIntake
+
+    client = boto3.client(
+        "textract", region_name="eu-west-3", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    stubber = Stubber(client)
+    for operation, calls in responses.items():
+        for response, expected in calls:
+            stubber.add_response(operation, response, expected)
+    stubber.activate()
+    intake = SupplierIntake(
+        documents=DocumentStore(stack.resource("DocumentsBucket")),
+        records=records(resources),
+        config=IntakeConfig(
+            engine="textract",
+            summary="off",
+            textract_topic_arn="arn:aws:sns:eu-west-3:123456789012:textract",
+            textract_role_arn="arn:aws:iam::123456789012:role/textract",
+        ),
+        textract=ExpenseReader(client),
+    )
+    return intake, stubber
+
+
+def test_an_image_goes_to_analyze_expense_and_is_mapped(stack, bucket, resources):
+    import json
+
+    from invoicing.events import S3Object
+
+    image = fixture_path("textract", "textract-response-parser", "default_invoice_1.png").read_bytes()
+    response = json.loads(
+        fixture_path("textract", "textract-response-parser", "invoice-expense-response.json").read_text()
+    )
+    digest = hashlib.sha256(image).hexdigest()
+    bucket.put("inbox/upload/scan.png", image)
+    intake, stubber = textract_intake(stack, resources, {"analyze_expense": [(response, None)]})
+    received = intake.receive(S3Object(stack.resource("DocumentsBucket"), "inbox/upload/scan.png"))
+    stubber.assert_no_pending_responses()
+    (read,) = received.documents
+    assert read.engine == "textract"
+    stored = records(resources).get(digest)
+    assert stored is not None
+    assert (stored.invoice.invoice_number, stored.invoice.total_incl_tax, stored.invoice.currency) == (
+        "123PQR456",
+        Decimal("6231.09"),
+        "USD",
+    )
+    # A US invoice: no SIREN or EU VAT id, in dollars: the owner sees why it waits.
+    assert stored.state is State.TO_REVIEW
+    assert {"supplier_currency", "supplier_missing"} <= {r.code for r in stored.reasons}
+
+
+def test_a_long_pdf_is_read_asynchronously_and_recorded_when_textract_says_it_is_done(
+    stack, bucket, resources
+):
+    import json
+
+    from invoicing.events import S3Object
+
+    pages = json.loads(
+        fixture_path(
+            "textract", "textract-response-parser", "analyzeExpenseResponse-multipage.json"
+        ).read_text()
+    )
+    two_pages = supplier_pdf("PM-2026-300", today("Europe/Paris"))  # any 2-page PDF will do: pages counted
+    from io import BytesIO
+
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    page = PdfReader(BytesIO(two_pages)).pages[0]
+    writer.add_page(page)
+    writer.add_page(page)
+    buffer = BytesIO()
+    writer.write(buffer)
+    pdf = buffer.getvalue()
+    digest = hashlib.sha256(pdf).hexdigest()
+    bucket.put("inbox/upload/long.pdf", pdf)
+    job = "job-0123456789"
+    intake, stubber = textract_intake(
+        stack,
+        resources,
+        {
+            "start_expense_analysis": [({"JobId": job}, None)],
+            "get_expense_analysis": [({**pages, "JobStatus": "SUCCEEDED"}, None)],
+        },
+    )
+    received = intake.receive(S3Object(stack.resource("DocumentsBucket"), "inbox/upload/long.pdf"))
+    assert [r.state for r in received.documents] == ["reading"]
+    assert records(resources).get(digest).state is State.READING
+    notice = json.dumps(
+        {
+            "Type": "Notification",
+            "Message": json.dumps(
+                {
+                    "JobId": job,
+                    "Status": "SUCCEEDED",
+                    "API": "StartExpenseAnalysis",
+                    "JobTag": digest,
+                    "Timestamp": 1790000000000,
+                    "DocumentLocation": {"S3ObjectName": "supplier/x.pdf", "S3Bucket": "b"},
+                }
+            ),
+        }
+    )
+    done = intake.textract_done(notice)
+    stubber.assert_no_pending_responses()
+    assert done is not None
+    stored = records(resources).get(digest)
+    assert stored.state is not State.READING
+    assert (stored.invoice.invoice_number, stored.invoice.total_incl_tax) == ("00000135", Decimal("5715.00"))
+    # The same notice again (SNS delivers at least once): nothing more happens.
+    assert intake.textract_done(notice) is None
+
+
+# --- the raw emails of ../shared/fixtures/mime through the mail path ----------------------------------
+
+
+def test_every_fixture_mail_is_read_and_its_invoice_like_attachments_recorded(
+    runtime, stack, bucket, resources
+):
+    from invoicing.ingest.mail import UnreadableMail, parse_mail
+    from invoicing.services.supplier_intake import IMAGE_FLOOR_BYTES, MAX_DOCUMENTS_PER_MAIL, document_kind
+
+    folder = fixture_path("mime")
+    mails = sorted(p for p in folder.rglob("*.eml"))
+    assert len(mails) >= 30
+    expected: set[str] = set()
+    nothing_to_read: set[str] = set()
+    for index, path in enumerate(mails):
+        raw = path.read_bytes()
+        key = f"fixture-{index:02d}"
+        bucket.put(f"inbox/mail/{key}", raw)
+        try:
+            mail_read = parse_mail(raw)
+        except UnreadableMail:
+            nothing_to_read.add(key)
+            continue
+        kept = 0
+        for attachment in mail_read.attachments:
+            kind = document_kind(attachment.filename, attachment.content_type, attachment.data)
+            small = (
+                kind is not None and kind.startswith("image/") and len(attachment.data) < IMAGE_FLOOR_BYTES
+            )
+            if kind is not None and not small and kept < MAX_DOCUMENTS_PER_MAIL and not mail_read.quarantined:
+                expected.add(hashlib.sha256(attachment.data).hexdigest())
+                kept += 1
+        if not kept and not mail_read.quarantined:
+            nothing_to_read.add(key)
+    runtime.run_until_idle()
+    ocr = [d for d in runtime.deliveries if d.function == "OcrFunction"]
+    assert sum(d.failed for d in ocr) == 0
+    recorded = {s.id for state in State for s in records(resources).in_state(state)}
+    assert recorded == expected
+    assert expected  # the fixtures do carry PDFs
+    # Every mail without a readable invoice says so in its report; nothing was lost.
+    reported = set(bucket.keys("reports/supplier/"))
+    assert {f"reports/supplier/{key}.txt" for key in nothing_to_read} <= reported
+    assert len(nothing_to_read) > 20

@@ -439,10 +439,44 @@ DEFAULT_PURCHASE_RULES: tuple[KeywordRule, ...] = (
 TO_CLASSIFY = Account("471", "Compte d'attente")
 
 
+#: Legal forms left out of a supplier's key: "Papeterie Martin SARL" is "Papeterie Martin".
+_LEGAL_FORMS = frozenset(
+    [
+        "sarl",
+        "sas",
+        "sasu",
+        "eurl",
+        "sa",
+        "sci",
+        "snc",
+        "selarl",
+        "selas",
+        "scop",
+        "scp",
+        "ei",
+        "eirl",
+        "gmbh",
+        "ag",
+        "kg",
+        "ug",
+        "ltd",
+        "llc",
+        "inc",
+        "bv",
+        "nv",
+        "srl",
+        "spa",
+        "plc",
+    ]
+)
+
+
 def supplier_key(name: str) -> str:
     """How a supplier is looked up in the mapping when no SIREN is given: its name, accents,
-    case, punctuation and spacing ignored."""
-    return " ".join(re.sub(r"[^0-9a-z]+", " ", _fold(name)).split())
+    case, punctuation, spacing and legal form (SARL, SAS, GmbH, Ltd…) ignored."""
+    words = re.sub(r"[^0-9a-z]+", " ", _fold(name)).split()
+    kept = [w for w in words if w not in _LEGAL_FORMS]
+    return " ".join(kept or words)
 
 
 @dataclass(frozen=True, slots=True)
