@@ -441,7 +441,7 @@ TO_CLASSIFY = Account("471", "Compte d'attente")
 
 #: Legal forms left out of a supplier's key: "Papeterie Martin SARL" is "Papeterie Martin".
 _LEGAL_FORMS = frozenset(
-    [
+    (
         "sarl",
         "sas",
         "sasu",
@@ -467,7 +467,7 @@ _LEGAL_FORMS = frozenset(
         "srl",
         "spa",
         "plc",
-    ]
+    )
 )
 
 
