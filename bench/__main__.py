@@ -36,6 +36,11 @@ Figures (medians; ratios are against a baseline measured in this same run):
                                webhook_own_ms_p50 the same minus the time waiting for AWS calls,
                                webhook_baseline_ms_p50 two plain DynamoDB calls (bench/payments.py)
 - bank_lines_per_s             bank statement lines imported per second against 10,000 open invoices
+- extract_field_accuracy       % of fields read exactly by the offline text-layer reader from the fixture
+                               Factur-X PDFs, their embedded XML ignored and used as the truth (number,
+                               dates, supplier, VAT id, totals, currency; target >= 90; bench/extraction.py)
+- extract_pages_per_s_core     pages per second of that reader on one core (target >= 10);
+                               extract_peak_mb its peak memory
 """
 
 from __future__ import annotations
@@ -302,6 +307,9 @@ def main() -> None:
     from bench.emails import emails
 
     emails(report)
+    from bench.extraction import extraction
+
+    extraction(report)  # offline supplier-invoice reading, on the same single core
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, set(range(cores)))
     cold_starts()
