@@ -87,7 +87,7 @@ def test_demo_makes_the_sample_invoices_and_shows_where(tmp_path: Path):
     assert all(
         e["day"] >= (date.fromisoformat(replied["day"]) + timedelta(days=14)).isoformat() for e in after_reply
     )
-    emails = sorted((out / "emails").glob("conseil-horizon--*.eml"))
+    emails = sorted((out / "emails").glob("conseil-horizon--[0-9]*.eml"))
     kinds = {
         re.match(r"conseil-horizon--\d{3}-([a-z-]+?)(?:-\d+)?-(?:FA|AV)", p.name).group(1) for p in emails
     }
@@ -124,3 +124,20 @@ def test_demo_makes_the_sample_invoices_and_shows_where(tmp_path: Path):
     assert sold["status"] == "paid"
     with pdfplumber.open(out / sold["pdf"]) as opened:
         assert "acquittée" in opened.pages[0].extract_text().lower()
+
+    # Supplier invoices: one mailed (its Factur-X XML read exactly), one uploaded (its text layer),
+    # both booked in the month's FEC beside the sales and the payments.
+    purchases = summary["suppliers"]
+    engines = {item["file"]: (item["engine"], item["state"]) for item in purchases["read"]}
+    assert engines == {
+        "Facture PM-2026-0412.pdf": ("facturx", "ready"),
+        "lenoir-avocats-2026-118.pdf": ("text", "approved"),
+    }
+    assert len(purchases["summaries"]) == 2
+    (fec,) = (out / "exports").glob("*FEC*.txt")
+    assert re.fullmatch(r"831479258FEC\d{8}\.txt", fec.name)
+    rows = [line.split("|") for line in fec.read_text(encoding="iso-8859-15").splitlines()[1:]]
+    assert {row[0] for row in rows} == {"VE", "HA", "BQ"}
+    assert {"PM-2026-0412", "2026-118"} <= {row[8] for row in rows if row[0] == "HA"}
+    assert (out / "exports" / "XIMPORT.TXT").stat().st_size > 0
+    assert "Factures fournisseurs" in done.stdout
