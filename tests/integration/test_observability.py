@@ -36,7 +36,7 @@ def test_logs_and_metrics_name_the_function_and_share_one_namespace(
     assert by_service == {
         "generate": {"FilesProcessed", "InvoicesIssued"},  # nothing rejected
         "send": {"Send_sent"},
-        "ocr": {"SupplierDocumentsReceived"},
+        "ocr": {"SupplierDocumentsRead", "SupplierDocumentsToReview"},
         "remind": {"DunningRuns"},  # nothing sent: zero counts are not emitted
         "stripe_webhook": {"WebhookRejected"},
     }
@@ -44,7 +44,7 @@ def test_logs_and_metrics_name_the_function_and_share_one_namespace(
     services = {o["message"]: o["service"] for o in logs}
     assert services["file processed"] == "generate"
     assert services["send request"] == "send"
-    assert services["supplier document received"] == "ocr"
+    assert services["supplier document read"] == "ocr"
     assert services["dunning run"] == "remind"
     assert services["Stripe webhook request refused"] == "stripe_webhook"
     assert all("function_request_id" in o for o in logs)  # the Lambda context is in every line
