@@ -280,3 +280,15 @@ def register(subparsers: Any, *, intake_for: Callable[[str], Any] | None = None)
     q = add("reject", suppliers_reject, "keep a supplier invoice out of the books")
     q.add_argument("ref")
     q.add_argument("--reason", required=True)
+
+
+def main(argv: list[str] | None = None, *, intake_for: Callable[[str], Any] | None = None) -> int:
+    """These commands alone (``python -m invoicing_tools.suppliers``, tests)."""
+    parser = argparse.ArgumentParser(prog="invoicing", description=__doc__)
+    register(parser.add_subparsers(dest="command", required=True), intake_for=intake_for)
+    args = parser.parse_args(argv)
+    return int(args.run(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
