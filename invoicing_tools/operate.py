@@ -418,7 +418,14 @@ def _table(rows: list[Row]) -> str:
 # --- wiring -----------------------------------------------------------------------------------------
 
 
-def _run(command: Callable[[argparse.Namespace, Output], int]) -> Callable[[argparse.Namespace], int]:
+def _run(
+    command: Callable[[argparse.Namespace, Output], int],
+    *,
+    also_refused: Callable[[], tuple[type[Exception], ...]] = tuple,
+) -> Callable[[argparse.Namespace], int]:
+    """``command`` with its output and its exit codes: 2 for a usage error, 1 for a refusal (the
+    desk's and cashbook's, and those ``also_refused`` names, imported when the command runs)."""
+
     def run(args: argparse.Namespace) -> int:
         from botocore.exceptions import BotoCoreError, ClientError
 
@@ -444,6 +451,7 @@ def _run(command: Callable[[argparse.Namespace, Output], int]) -> Callable[[argp
             TransitionRefused,
             StaleReceivable,
             LedgerConflict,
+            *also_refused(),
         ) as exc:
             return out.error(str(exc), 1, prog)
         except (BotoCoreError, ClientError) as exc:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from invoicing_tools.operate import LOCAL_ENV_DIR, Output, Refused, UsageError, _check_stack
+from invoicing_tools.operate import _run as operate_run
 
 
 def ocr_settings(stack: str) -> Any:
@@ -219,25 +220,15 @@ def export(args: argparse.Namespace, out: Output) -> int:
     return 0
 
 
+def _refusals() -> tuple[type[Exception], ...]:
+    from invoicing.adapters.supplier_invoices import Conflict
+    from invoicing.services.supplier_desk import SupplierRefused
+
+    return (SupplierRefused, Conflict, ValueError)
+
+
 def _run(command: Callable[[argparse.Namespace, Output], int]) -> Callable[[argparse.Namespace], int]:
-    def run(args: argparse.Namespace) -> int:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        from invoicing.adapters.supplier_invoices import Conflict
-        from invoicing.services.supplier_desk import SupplierRefused
-
-        out = Output(args.json)
-        prog = f"invoicing {args.command}"
-        try:
-            return command(args, out)
-        except UsageError as exc:
-            return out.error(str(exc), 2, prog)
-        except (Refused, SupplierRefused, Conflict, ValueError) as exc:
-            return out.error(str(exc), 1, prog)
-        except (BotoCoreError, ClientError) as exc:
-            return out.error(f"AWS: {exc}", 1, prog)
-
-    return run
+    return operate_run(command, also_refused=_refusals)
 
 
 def register(subparsers: Any, *, intake_for: Callable[[str], Any] | None = None) -> None:

@@ -195,6 +195,29 @@ def revenue_account(invoice: Invoice, accounts: SalesAccounts = SalesAccounts())
     return accounts.services
 
 
+#: (account, account label, line label, amount: positive debit / negative credit, aux, aux label)
+_Row = tuple[str, str, str, Decimal, str, str]
+
+
+def _signed_lines(rows: list[_Row], *, reverse: bool) -> tuple[JournalLine, ...]:
+    """Journal lines of ``rows`` (amounts of zero left out); ``reverse`` (a credit note) swaps
+    every debit and credit."""
+    sign = -1 if reverse else 1
+    return tuple(
+        JournalLine(
+            account=number,
+            account_label=label,
+            label=line_text,
+            debit=max(sign * amount, ZERO),
+            credit=max(-sign * amount, ZERO),
+            auxiliary=aux,
+            auxiliary_label=aux_label,
+        )
+        for number, label, line_text, amount, aux, aux_label in rows
+        if amount
+    )
+
+
 def sales_entry(
     invoice: Invoice, *, accounts: SalesAccounts = SalesAccounts(), revenue: str | None = None
 ) -> JournalEntry:
@@ -208,7 +231,7 @@ def sales_entry(
     account_label = _REVENUE_LABELS.get(account[:3], "Ventes")
     what = "Avoir" if invoice.is_credit_note else "Facture"
     text = f"{what} {invoice.number} {client.name}"
-    rows: list[tuple[str, str, str, Decimal, str, str]] = [
+    rows: list[_Row] = [
         (accounts.receivable, _RECEIVABLE_LABEL, text, totals.grand_total, client.ref, client.name)
     ]
     for row in totals.breakdown:
@@ -220,20 +243,7 @@ def sales_entry(
         if row.amount:
             vat_label = f"TVA collectée {_rate(row.vat.rate)}"
             rows.append((accounts.vat_collected, vat_label, f"{text} TVA", -row.amount, "", ""))
-    sign = -1 if invoice.is_credit_note else 1
-    lines = tuple(
-        JournalLine(
-            account=number,
-            account_label=label,
-            label=line_text,
-            debit=max(sign * amount, ZERO),
-            credit=max(-sign * amount, ZERO),
-            auxiliary=aux,
-            auxiliary_label=aux_label,
-        )
-        for number, label, line_text, amount, aux, aux_label in rows
-        if amount
-    )
+    lines = _signed_lines(rows, reverse=invoice.is_credit_note)
     if not lines:
         raise AccountingError(f"{invoice.number} is of zero: nothing to post")
     return JournalEntry(SALES, invoice.issue_date, invoice.number, invoice.issue_date, lines)
@@ -553,7 +563,7 @@ def purchase_entry(
     if purchase.currency != "EUR":
         raise AccountingError(f"{purchase.number} is in {purchase.currency}: only euro documents are posted")
     text = f"{'Avoir' if purchase.credit_note else 'Facture'} {purchase.number} {purchase.supplier_name}"
-    rows: list[tuple[str, str, str, Decimal, str, str]] = [
+    rows: list[_Row] = [
         (purchase.account.number, purchase.account.label, f"{text} HT", purchase.total_excl_tax, "", "")
     ]
     for rate, tax in purchase.vat:
@@ -569,20 +579,7 @@ def purchase_entry(
             purchase.supplier_name,
         )
     )
-    sign = -1 if purchase.credit_note else 1
-    lines = tuple(
-        JournalLine(
-            account=number,
-            account_label=label,
-            label=line_text,
-            debit=max(sign * amount, ZERO),
-            credit=max(-sign * amount, ZERO),
-            auxiliary=aux,
-            auxiliary_label=aux_label,
-        )
-        for number, label, line_text, amount, aux, aux_label in rows
-        if amount
-    )
+    lines = _signed_lines(rows, reverse=purchase.credit_note)
     if not lines:
         raise AccountingError(f"{purchase.number} is of zero: nothing to post")
     return JournalEntry(PURCHASES, purchase.issue_date, purchase.number, purchase.issue_date, lines)
