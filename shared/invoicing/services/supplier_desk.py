@@ -112,6 +112,8 @@ class SupplierDesk:
                 raise SupplierRefused(
                     f"{invoice.invoice_number} of this supplier is already recorded ({holder[:12]})"
                 )
+            # The number as it was misread is free again for the document that really bears it.
+            self.records.release_number(stored.invoice)
         event = f"approved by the {who}" + (f": {'; '.join(notes)}" if notes else "")
         after = replace(
             stored,

@@ -524,11 +524,16 @@ class SupplierIntake:
         stored = self.records.get(document_hash)
         if stored is None or stored.state is not State.READING or stored.job_id != job_id:
             return None  # an old or repeated notification
+        from invoicing.adapters.textract import AnalysisFailed
+
         problems: list[Problem] = []
+        invoice = stored.invoice
         if succeeded:
-            invoice = expense_to_invoice(self.textract.results(job_id), document_hash=document_hash)
+            try:  # AnalysisInProgress and TextractBusy propagate: SQS delivers the notice again
+                invoice = expense_to_invoice(self.textract.results(job_id), document_hash=document_hash)
+            except AnalysisFailed as exc:
+                problems.append(Problem("supplier_unreadable", params={"detail": str(exc)[:200]}))
         else:
-            invoice = stored.invoice
             problems.append(Problem("supplier_unreadable", params={"detail": "Textract failed to read it"}))
         checked = self._checked(invoice, problems, received_id=document_hash)
         after = replace(
