@@ -10,7 +10,10 @@
                              without the fixtures.
 - extract_pages_per_s_core   pages read per second by ``read_pdf_text`` on one core: the median of
                              repeated rounds over those PDFs plus two of our own rendered invoices
-                             (target >= 10)
+                             (target >= 10). Each page costs pdfium's interpretation (~10 ms), the
+                             layout rebuilt from its characters (~5-25 ms, by character count) and
+                             the reading of the text (~25 ms); pdfplumber, the fallback, would
+                             spend ~70 us a character (150-250 ms a page).
 - extract_peak_mb            peak Python memory of one such round (tracemalloc peak, in process)
 
 Run alone: ``.venv/bin/python -m bench.extraction``.
@@ -124,7 +127,7 @@ def extraction(report: Report) -> None:
         )
 
     documents = _documents()
-    read_pdf_text(documents[0])  # imports (pdfplumber, stdnum, schwifty) out of the timing
+    read_pdf_text(documents[0])  # imports (pypdfium2, stdnum, schwifty) out of the timing
     pages = sum(read_pdf_text(data).pages for data in documents)
     rates = []
     for _ in range(ROUNDS):

@@ -5,10 +5,12 @@ Three entry points, each returning the normalised ``SupplierInvoice`` (engine ``
 
 - ``read_pdf_text(data)``: the text layer of a PDF, page by page, as pdfplumber lays it out
   (``extract_text(layout=True)``: words keep their horizontal position, so a label's value can be
-  looked for to its right *and* under it, as in a table of totals). At most ``MAX_PAGES`` pages
-  are read: a longer document is refused (``too_many_pages``) after counting only that many
-  pages. A PDF with (almost) no text is a scan: ``no_text``, and the caller may try
-  ``read_scan``.
+  looked for to its right *and* under it, as in a table of totals). The characters come from
+  pdfium (pypdfium2, ~10x faster than pdfminer) and pdfplumber's layout is rebuilt from them,
+  giving the same text; pdfplumber itself reads what pdfium cannot open, rotated text, and
+  pages where pdfium finds no text. At most ``MAX_PAGES`` pages are read: a longer document is
+  refused (``too_many_pages``) after counting only that many pages. A PDF with (almost) no text
+  is a scan: ``no_text``, and the caller may try ``read_scan``.
 - ``read_scan(data, content_type=...)``: Tesseract (``fra+eng+deu``) on an image, or on the pages
   of a scanned PDF rendered with pypdfium2 or ``pdftoppm``. Without the ``tesseract`` binary:
   ``no_ocr``.
@@ -59,9 +61,10 @@ A field not found is ``None``; a weak guess gets a low confidence (``confidence`
 0 to 1), never a high one. Lines of items are not read (``lines`` is empty).
 
 Refused (``UnreadableDocument.reason``): ``empty``, ``too_large`` (more than ``MAX_BYTES``),
-``not_pdf`` (no PDF header, or a file pdfminer cannot parse), ``encrypted`` (a password is
-needed to read it), ``too_many_pages``, ``no_text``, ``timeout`` (more than ``TIME_LIMIT`` seconds
-of reading), and for scans ``no_ocr``, ``unsupported_type``, ``ocr_failed``.
+``not_pdf`` (no PDF header, or a file neither pdfium nor pdfminer can parse), ``encrypted`` (a
+password is needed to read it), ``too_many_pages``, ``no_text``, ``timeout`` (more than
+``TIME_LIMIT`` seconds of reading), and for scans ``no_ocr``, ``unsupported_type``,
+``ocr_failed``.
 """
 
 from __future__ import annotations
@@ -78,6 +81,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from itertools import islice
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -128,15 +132,28 @@ def read_pdf_text(data: bytes, *, max_pages: int = MAX_PAGES) -> SupplierInvoice
     _check_size(data)
     if b"%PDF-" not in data[:1024]:
         raise UnreadableDocument("not_pdf", "the file is not a PDF (no %PDF- header)")
-    started = time.monotonic()
-    texts = list(_pdf_page_texts(data, max_pages, started))
-    letters = sum(sum(c.isalnum() for c in text) for text in texts)
-    if letters < MIN_TEXT_PER_PAGE * max(1, len(texts)) // 2 or letters < MIN_TEXT_PER_PAGE:
+    texts = _pdf_page_texts(data, max_pages, time.monotonic())
+    if _little_text(texts):
         raise UnreadableDocument("no_text", "the PDF has no text layer (a scan?): it needs OCR")
     return read_text("\f".join(texts), document_hash=_sha256(data), engine=Engine.TEXT, pages=len(texts))
 
 
-def _pdf_page_texts(data: bytes, max_pages: int, started: float) -> Iterator[str]:
+def _little_text(texts: list[str]) -> bool:
+    letters = sum(sum(map(str.isalnum, text)) for text in texts)
+    return letters < MIN_TEXT_PER_PAGE * max(1, len(texts)) // 2 or letters < MIN_TEXT_PER_PAGE
+
+
+def _pdf_page_texts(data: bytes, max_pages: int, started: float) -> list[str]:
+    """The pages' laid-out texts: pdfium's characters laid out as pdfplumber does, or pdfplumber
+    itself for what that reading leaves to it (a document pdfium cannot open, rotated text, a
+    page without text)."""
+    texts = _pdfium_page_texts(data, max_pages, started)
+    if texts is None or _little_text(texts):
+        texts = list(_pdfplumber_page_texts(data, max_pages, started))
+    return texts
+
+
+def _pdfplumber_page_texts(data: bytes, max_pages: int, started: float) -> Iterator[str]:
     import pdfplumber
     from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
     from pdfminer.pdfpage import PDFPage
@@ -165,8 +182,7 @@ def _pdf_page_texts(data: bytes, max_pages: int, started: float) -> Iterator[str
             raise UnreadableDocument("no_text", "the PDF has no page")
         doctop: float = 0
         for number, obj in enumerate(objects, start=1):
-            if time.monotonic() - started > TIME_LIMIT:
-                raise UnreadableDocument("timeout", f"reading the PDF took more than {TIME_LIMIT:.0f} s")
+            _check_time(started)
             try:
                 page = Page(pdf, obj, page_number=number, initial_doctop=doctop)
                 doctop += page.height
@@ -181,6 +197,345 @@ def _pdf_page_texts(data: bytes, max_pages: int, started: float) -> Iterator[str
                     "not_pdf", f"page {number} cannot be read ({type(error).__name__})"
                 ) from None
             yield text[:PAGE_TEXT_LIMIT]
+
+
+def _check_time(started: float) -> None:
+    if time.monotonic() - started > TIME_LIMIT:
+        raise UnreadableDocument("timeout", f"reading the PDF took more than {TIME_LIMIT:.0f} s")
+
+
+# --------------------------------------------------------------- pdfium, laid out as pdfplumber
+#
+# pdfminer interprets a page in Python (~70 µs a character); pdfium does it in C. Its characters
+# (origin, advance, font size and descent) give the boxes pdfminer gives, and the layout below is
+# pdfplumber's ``extract_text(layout=True)`` (0.11): characters clustered into lines by their top
+# (chained within 3 points), sorted by x0, cut into words at a space, a step back, a gap of more
+# than 3 points or a top 3 points away; words clustered into lines again, each line placed on a
+# grid of 13 points a line and 7.25 points a character from the page's MediaBox. pdfium differs
+# from pdfminer in two ways undone here: a glyph that stands for several characters (a ligature,
+# an emoji with its text) is one pdfminer character, several pdfium ones at the same origin; and
+# pdfium drops some spaces of the content, putting its own (generated) spaces where it sees gaps.
+# A generated space counts where pdfplumber's words would break: a gap of more than 3 points, or
+# between two text objects on the same baseline (where the content had its space); not inside a
+# text object (kerning) nor between a bullet and its text set on another baseline.
+
+_X_DENSITY = 7.25
+_Y_DENSITY = 13
+_TOLERANCE = 3
+_LIGATURES = {"ﬀ": "ff", "ﬃ": "ffi", "ﬄ": "ffl", "ﬁ": "fi", "ﬂ": "fl", "ﬆ": "st", "ﬅ": "st"}
+#: The descent (1/1000 em) pdfminer gives a font named as a standard one (its AFM metrics, which it
+#: prefers to the PDF's own), where pdfium uses its built-in fonts' (Helvetica: -224, not -207).
+_STANDARD_DESCENTS = {
+    **dict.fromkeys(("Courier", "Courier-Bold", "Courier-BoldOblique", "Courier-Oblique"), -194.0),
+    **dict.fromkeys(("CourierNew", "CourierNew,Italic", "CourierNew,Bold", "CourierNew,BoldItalic"), -194.0),
+    **dict.fromkeys(("Helvetica", "Helvetica-Bold", "Helvetica-BoldOblique", "Helvetica-Oblique"), -207.0),
+    **dict.fromkeys(("Arial", "Arial,Italic", "Arial,Bold", "Arial,BoldItalic"), -207.0),
+    **dict.fromkeys(("Times-Bold", "Times-BoldItalic", "Times-Italic", "Times-Roman"), -217.0),
+    **dict.fromkeys(
+        ("TimesNewRoman", "TimesNewRoman,Italic", "TimesNewRoman,Bold", "TimesNewRoman,BoldItalic"), -217.0
+    ),
+    "Symbol": 0.0,
+    "ZapfDingbats": 0.0,
+}
+#: The characters pdfium may have generated itself (spaces, line breaks): asked only for these.
+_MAYBE_GENERATED = frozenset((0, 10, 13, 32, 45, 0xFFFE))
+
+
+class _NotLaidOut(Exception):
+    """A page the pdfium reading leaves to pdfplumber (rotated or mirrored text)."""
+
+
+def _pdfium_page_texts(data: bytes, max_pages: int, started: float) -> list[str] | None:
+    """The pages' texts as pdfplumber lays them out, read by pdfium; None when pdfplumber should
+    read the document (pdfium cannot open it, or a page is not laid out here)."""
+    try:
+        import pypdfium2
+        import pypdfium2.raw as pdfium_c
+    except ImportError:  # pragma: no cover - pdfplumber depends on pypdfium2
+        return None
+    try:
+        document = pypdfium2.PdfDocument(data)
+    except pypdfium2.PdfiumError as error:
+        if getattr(error, "err_code", None) == pdfium_c.FPDF_ERR_PASSWORD:
+            raise UnreadableDocument("encrypted", "the PDF is encrypted with a password") from None
+        return None  # pdfminer gives its own verdict (or reads it)
+    except Exception:
+        return None
+    try:
+        count = len(document)
+        if count > max_pages:
+            raise UnreadableDocument("too_many_pages", f"the PDF has more than {max_pages} pages")
+        texts = []
+        for index in range(count):
+            _check_time(started)
+            texts.append(_pdfium_page_text(document, index, started)[:PAGE_TEXT_LIMIT])
+        return texts or None
+    except UnreadableDocument:
+        raise
+    except Exception:  # _NotLaidOut, or pdfium failing on a page: pdfplumber reads the document
+        return None
+    finally:
+        document.close()
+
+
+def _pdfium_page_text(document: Any, index: int, started: float) -> str:
+    page = document[index]
+    try:
+        if page.get_rotation():
+            raise _NotLaidOut("rotated page")
+        box = page.get_mediabox(fallback_ok=False) or page.get_bbox()  # MediaBox, even inherited
+        left, bottom = min(box[0], box[2]), min(box[1], box[3])
+        width, height = abs(box[2] - box[0]), abs(box[3] - box[1])
+        textpage = page.get_textpage()
+        try:
+            chars = _pdfium_chars(textpage.raw, height, started)
+        finally:
+            textpage.close()
+    finally:
+        page.close()
+    if not chars:
+        return ""
+    words = _words(chars)
+    if len(chars) > PAGE_TEXT_LIMIT:
+        return _plain_lines(words)
+    return _laid_out(words, width, height, left, -bottom)
+
+
+def _pdfium_chars(textpage: Any, height: float, started: float) -> list[tuple[str, float, float, float]]:
+    """The page's characters as pdfplumber sees them: (text, x0, x1, top), in content order."""
+    import ctypes
+
+    import pypdfium2.raw as c
+
+    count = c.FPDFText_CountChars(textpage)
+    if count <= 0:
+        return []
+    units: list[int]
+    buffer = (ctypes.c_ushort * (count + 1))()
+    if c.FPDFText_GetText(textpage, 0, count, buffer) == count + 1:  # one unit a character
+        units = buffer[:count]
+    else:
+        units = [c.FPDFText_GetUnicode(textpage, i) for i in range(count)]
+    is_generated, get_matrix, get_origin, get_box = _fast_calls()
+    page = ctypes.cast(textpage, ctypes.c_void_p).value
+    x, y, box, matrix = ctypes.c_double(), ctypes.c_double(), c.FS_RECTF(), c.FS_MATRIX()
+    at_x, at_y, at_box, at_matrix = (ctypes.addressof(v) for v in (x, y, box, matrix))
+    fonts: dict[Any, float] = {}
+    # [text, x0, x1, top, origin y, text object]; a generated space has no text object
+    chars: list[list[Any]] = []
+    text_object = b""
+    rise = 0.0  # baseline to top: the font size less its descent
+    for i, u in enumerate(units):
+        if not i & 4095:
+            _check_time(started)
+        if u in _MAYBE_GENERATED and is_generated(page, i) == 1:
+            if u == 32 and chars and chars[-1][5] is not None:
+                get_origin(page, i, at_x, at_y)
+                chars.append([" ", x.value, x.value, chars[-1][3], chars[-1][4], None])
+            continue
+        get_matrix(page, i, at_matrix)
+        if bytes(matrix) != text_object:  # the text object's matrix (its origin included)
+            if matrix.b or matrix.c or matrix.a <= 0 or matrix.d <= 0:
+                raise _NotLaidOut("rotated, skewed or mirrored text")
+            rise = _rise(c, textpage, i, matrix.d, fonts)
+            text_object = bytes(matrix)
+        get_origin(page, i, at_x, at_y)
+        get_box(page, i, at_box)
+        ox, oy = x.value, y.value
+        if chars and chars[-1][5] is None:
+            space = chars.pop()
+            before = chars[-1] if chars else None
+            if before is not None and before[2] <= ox:
+                gap = ox - before[2]
+                if gap > _TOLERANCE or (before[5] != text_object and abs(before[4] - oy) < 0.01):
+                    at = min(max(space[1], before[2]), ox)
+                    chars.append([" ", at, at, before[3], before[4], None])
+        if u == 0xFFFE:  # the page text's mark where the character list has 0x02
+            u = c.FPDFText_GetUnicode(textpage, i)
+        text = "-" if u == 2 else chr(u)  # 0x02: pdfium's mark of a hyphen ending a line
+        if chars:
+            prev = chars[-1]
+            if prev[5] == text_object and prev[4] == oy:
+                if prev[1] == ox:  # one glyph, several characters: one pdfminer character
+                    prev[0] += text
+                    continue
+                if prev[1] < ox < prev[2]:
+                    prev[2] = ox  # a glyph's box may overhang its advance: the next one starts there
+        chars.append([text, ox, box.right, height - (oy + rise), oy, text_object])
+    if chars and chars[-1][5] is None:
+        chars.pop()
+    out = []
+    for char in chars:
+        text = char[0]
+        if len(text) > 1 and any("\ud800" <= ch <= "\udfff" for ch in text):  # UTF-16 pairs
+            text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+        elif "\ud800" <= text <= "\udfff":  # a lone surrogate
+            text = "\ufffd"
+        out.append((text, char[1], char[2], char[3]))
+    return out
+
+
+_FAST_CALLS: list[Any] = []
+
+
+def _fast_calls() -> list[Any]:
+    """pdfium's per-character functions taking plain addresses: ctypes converts an int faster
+    than a pointer object, and these run four times a character."""
+    if not _FAST_CALLS:
+        import ctypes
+
+        import pypdfium2.raw as c
+
+        def plain(function: Any, arguments: int) -> Any:
+            address = ctypes.cast(function, ctypes.c_void_p).value
+            prototype = ctypes.CFUNCTYPE(
+                ctypes.c_int, ctypes.c_void_p, ctypes.c_int, *[ctypes.c_void_p] * arguments
+            )
+            return prototype(address)
+
+        _FAST_CALLS.extend(
+            (
+                plain(c.FPDFText_IsGenerated, 0),
+                plain(c.FPDFText_GetMatrix, 1),
+                plain(c.FPDFText_GetCharOrigin, 2),
+                plain(c.FPDFText_GetLooseCharBox, 1),
+            )
+        )
+    return _FAST_CALLS
+
+
+def _rise(c: Any, textpage: Any, index: int, scale: float, fonts: dict[Any, float]) -> float:
+    """Baseline to the top of pdfminer's box: the font size (scaled) times 1 + descent."""
+    import ctypes
+
+    text_object = c.FPDFText_GetTextObject(textpage, index)
+    size = ctypes.c_float()
+    c.FPDFTextObj_GetFontSize(text_object, size)
+    font = c.FPDFTextObj_GetFont(text_object)
+    key = ctypes.cast(font, ctypes.c_void_p).value
+    descent = fonts.get(key)
+    if descent is None:
+        length = c.FPDFFont_GetBaseFontName(font, None, 0)
+        name = b""
+        if 0 < length < 256:
+            buffer = ctypes.create_string_buffer(length)
+            c.FPDFFont_GetBaseFontName(font, buffer, length)
+            name = buffer.value
+        standard = _STANDARD_DESCENTS.get(name.decode("latin-1"))
+        if standard is not None and not c.FPDFFont_GetIsEmbedded(font):
+            descent = standard
+        else:
+            value = ctypes.c_float()
+            c.FPDFFont_GetDescent(font, ctypes.c_float(1000.0), value)
+            descent = value.value
+        descent = -abs(descent) / 1000
+        fonts[key] = descent
+    return scale * size.value * (1 + descent)
+
+
+def _clusters(values: Iterable[float]) -> dict[float, int]:
+    """pdfplumber's cluster_list: sorted values chained while within the tolerance."""
+    ids: dict[float, int] = {}
+    cluster = -1
+    last = float("-inf")
+    for value in sorted(set(values)):
+        if value > last + _TOLERANCE:
+            cluster += 1
+        ids[value] = cluster
+        last = value
+    return ids
+
+
+def _words(chars: list[tuple[str, float, float, float]]) -> list[tuple[str, float, float]]:
+    """pdfplumber's words (text, x0, top), line by line."""
+    ids = _clusters(char[3] for char in chars)
+    lines: dict[int, list[tuple[str, float, float, float]]] = {}
+    for char in chars:
+        lines.setdefault(ids[char[3]], []).append(char)
+    words: list[tuple[str, float, float]] = []
+    for cluster in sorted(lines):
+        current: list[tuple[str, float, float, float]] = []
+        for char in sorted(lines[cluster], key=_X0):
+            if char[0].isspace():
+                if current:
+                    words.append(_word(current))
+                current = []
+                continue
+            if current:
+                prev = current[-1]
+                if char[1] < prev[1] or char[1] > prev[2] + _TOLERANCE or abs(char[3] - prev[3]) > _TOLERANCE:
+                    words.append(_word(current))
+                    current = []
+            current.append(char)
+        if current:
+            words.append(_word(current))
+    return words
+
+
+def _word(chars: list[tuple[str, float, float, float]]) -> tuple[str, float, float]:
+    text = "".join([char[0] for char in chars])
+    if not text.isascii() and any(char[0] in _LIGATURES for char in chars):
+        text = "".join([_LIGATURES.get(char[0], char[0]) for char in chars])
+    return text, chars[0][1], min([char[3] for char in chars])
+
+
+_X0 = itemgetter(1)
+
+
+def _word_lines(
+    words: list[tuple[str, float, float]], *, keep_order: bool
+) -> list[list[tuple[str, float, float]]]:
+    ids = _clusters(word[2] for word in words)
+    if not keep_order:
+        words = sorted(words, key=lambda word: ids[word[2]])
+    lines: list[list[tuple[str, float, float]]] = []
+    last = None
+    for word in words:
+        cluster = ids[word[2]]
+        if cluster != last:
+            lines.append([])
+            last = cluster
+        lines[-1].append(word)
+    return lines
+
+
+def _plain_lines(words: list[tuple[str, float, float]]) -> str:
+    """pdfplumber's ``extract_text()``: words joined by a space, lines by a line break."""
+    return "\n".join(" ".join(word[0] for word in line) for line in _word_lines(words, keep_order=False))
+
+
+def _laid_out(
+    words: list[tuple[str, float, float]], width: float, height: float, x_origin: float, y_origin: float
+) -> str:
+    """pdfplumber's ``extract_text(layout=True)`` of the words (its ``WordMap.to_textmap``)."""
+    width_chars = round(width / _X_DENSITY)
+    height_chars = round(height / _Y_DENSITY)
+    blank = " " * width_chars
+    out: list[str] = []
+    at_line_start = True  # nothing written yet, or a line break last
+    newlines = 0
+    for number, line in enumerate(_word_lines(words, keep_order=True)):
+        breaks = max(int(number > 0), round((line[0][2] - y_origin) / _Y_DENSITY) - newlines)
+        for _ in range(breaks):
+            if at_line_start:
+                out.append(blank)
+            out.append("\n")
+            at_line_start = True
+        newlines += breaks
+        length = 0
+        for text, x0, _top in line:
+            spaces = max(min(1, length), round((x0 - x_origin) / _X_DENSITY) - length)
+            out.append(" " * spaces)
+            out.append(text)
+            length += spaces + len(text)
+        out.append(" " * (width_chars - length))
+        at_line_start = False
+    for number in range(height_chars - (newlines + 1)):
+        if number > 0:
+            out.append(blank)
+        out.append("\n")
+    text = "".join(out)
+    return text[:-1] if text.endswith("\n") else text
 
 
 # -------------------------------------------------------------------------------------- scans
@@ -330,7 +685,8 @@ _CELL = re.compile(r"\S+(?: \S+)*")
 
 def _clean_text(text: str) -> str:
     """``text`` without the refused characters, white space made plain (tabs expanded)."""
-    refused = forbidden_characters(text.replace("\f", "\n"))
+    # each distinct character once (in order of appearance): a laid-out page is mostly spaces
+    refused = forbidden_characters("".join(dict.fromkeys(text.replace("\f", "\n"))))
     for name in refused:
         text = text.replace(chr(int(name[2:], 16)), "")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -406,6 +762,9 @@ _DATE_PATTERNS = (
 )
 
 
+_DIGIT = re.compile(r"\d")
+
+
 def _make_date(year: int, month: int, day: int) -> date | None:
     if year < 100:
         year += 2000
@@ -419,6 +778,8 @@ def _make_date(year: int, month: int, day: int) -> date | None:
 
 def _dates(text: str, month_first: bool = False) -> list[tuple[date, int, int]]:
     """Every date of ``text`` as (date, start, end), in order."""
+    if not _DIGIT.search(text):  # every date pattern has digits
+        return []
     found: list[tuple[date, int, int]] = []
     taken: list[tuple[int, int]] = []
     for kind, pattern in _DATE_PATTERNS:

@@ -8,6 +8,7 @@ import hashlib
 import json
 import shutil
 import sys
+import time
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -220,6 +221,61 @@ def test_our_rendered_invoices_read_back(client: Any) -> None:
     assert got.buyer_vat_id == client.vat_id
     assert {v.rate for v in got.vat} == {Decimal("20"), Decimal("10")}
     assert got.confidence["total_incl_tax"] >= 0.9
+
+
+# --- pdfium's characters laid out as pdfplumber lays them out -------------------------------------------
+
+
+def _layout_cases() -> list[tuple[str, bytes]]:
+    from invoicing.documents.pdf import render_pdf
+
+    cases = [(parts[-1], fixture_path(*parts).read_bytes()) for parts in FACTURX_PDFS]
+    folder = fixture_path("extraction", "invoice2data", "compare")
+    cases += [(path.name, path.read_bytes()) for path in sorted(folder.glob("*.pdf"))]
+    for name, client in (("ours-fr", dh.COMPANY), ("ours-en", dh.ENGLISH)):
+        invoice = dh.make_invoice(client, (dh.line("Conseil", "2", "450"),), number="FA2026-00107")
+        cases.append((name, render_pdf(invoice)))
+    return cases
+
+
+def test_pdfium_pages_read_as_pdfplumber_reads_them() -> None:
+    """The fast reading (pdfium's characters, pdfplumber's layout rebuilt) gives the very text
+    pdfplumber gives, character for character, on every document from elsewhere and on ours:
+    ligatures and emoji glyphs that stand for several characters, spaces pdfium drops or adds,
+    standard fonts' metrics, inherited MediaBoxes, two-page documents."""
+    started = time.monotonic()
+    for name, data in _layout_cases():
+        fast = supplier_text._pdfium_page_texts(data, MAX_PAGES, started)
+        slow = list(supplier_text._pdfplumber_page_texts(data, MAX_PAGES, started))
+        assert fast == slow, name
+
+
+def test_rotated_text_is_left_to_pdfplumber() -> None:
+    pdf = FPDF()
+    pdf.set_font("helvetica", size=10)
+    pdf.add_page()
+    pdf.text(20, 20, "Facture n° F-2024-001")
+    pdf.text(20, 30, "Total TTC 120,00 EUR")
+    with pdf.rotation(90, x=10, y=200):
+        pdf.text(10, 200, "Document printed sideways")
+    data = bytes(pdf.output())
+    assert supplier_text._pdfium_page_texts(data, MAX_PAGES, time.monotonic()) is None
+    assert supplier_text.pdf_page_texts(data) == list(
+        supplier_text._pdfplumber_page_texts(data, MAX_PAGES, time.monotonic())
+    )
+    got = read_pdf_text(data)
+    assert (got.invoice_number, got.total_incl_tax) == ("F-2024-001", Decimal("120.00"))
+
+
+def test_a_pdf_pdfium_cannot_open_gets_pdfminers_verdict(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pypdfium2
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise pypdfium2.PdfiumError("Failed to load document (PDFium: Data format error).")
+
+    monkeypatch.setattr(pypdfium2, "PdfDocument", refuse)
+    got = read_pdf_text(_pdf([(20, 20, "Facture n° 12"), (20, 30, "Total TTC 12,00")]))
+    assert (got.invoice_number, got.total_incl_tax) == ("12", Decimal("12.00"))
 
 
 # --- synthetic layouts: German and English label tables ----------------------------------------------
@@ -461,6 +517,10 @@ def test_500_pages_are_refused_after_counting_only_the_first_ones(monkeypatch: p
 
     original = Page.extract_text
     monkeypatch.setattr(Page, "extract_text", lambda self, **kw: extracted.append(1) or original(self, **kw))
+    laid_out = supplier_text._pdfium_page_text
+    monkeypatch.setattr(
+        supplier_text, "_pdfium_page_text", lambda *args: extracted.append(2) or laid_out(*args)
+    )
     with pytest.raises(UnreadableDocument) as caught:
         read_pdf_text(data)
     assert caught.value.reason == "too_many_pages"
