@@ -15,14 +15,14 @@ FUNCTIONS = {
     "GenerateFunction": ("generate", "generate", 300),
     "SendFunction": ("send", "send", 60),
     "RemindFunction": ("remind", "remind", 120),
-    "OcrFunction": ("ocr", "ocr", 120),
+    "OcrFunction": ("ocr", "ocr", 600),
     "StripeWebhookFunction": ("stripe_webhook", "stripe_webhook", 15),
 }
 
 #: queue -> (consumer, batch size)
 CONSUMED_QUEUES = {
     "GenerateQueue": ("GenerateFunction", 5),
-    "OcrQueue": ("OcrFunction", 5),
+    "OcrQueue": ("OcrFunction", 1),
     "SendQueue": ("SendFunction", 10),
 }
 

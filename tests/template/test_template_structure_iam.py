@@ -163,12 +163,13 @@ BUCKET = "(the bucket itself)"
         (
             "OcrFunction",
             {
-                "inbox/": {"s3:GetObject"},
+                "inbox/": {"s3:GetObject", "s3:GetObjectVersion"},  # by the version the event names
                 # a mail SES flags is moved (that version) to quarantine/
-                "inbox/mail/": {"s3:DeleteObject", "s3:DeleteObjectVersion", "s3:GetObjectVersion"},
+                "inbox/mail/": {"s3:DeleteObject", "s3:DeleteObjectVersion"},
                 "quarantine/": {"s3:PutObject"},
                 "supplier/": {"s3:PutObject", "s3:GetObject"},
                 "reports/": {"s3:PutObject"},
+                "reports/supplier/": {"s3:GetObject"},  # a redelivered event finds its report
                 "exports/": {"s3:PutObject"},  # the monthly accounting export
                 "config/": {"s3:GetObject"},  # templates of the forwarded replies, supplier accounts
                 BUCKET: {"s3:ListBucket"},

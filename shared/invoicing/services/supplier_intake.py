@@ -65,7 +65,7 @@ IMAGE_FLOOR_BYTES = 20 * 1024
 #: rarely more than a few MB.
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
 #: Reading one document (XML, text layer, OCR) stops after this many seconds.
-DOCUMENT_SECONDS = 45
+DOCUMENT_SECONDS = 25
 #: Attachments read per mail at most (the others are listed as not read).
 MAX_DOCUMENTS_PER_MAIL = 20
 
