@@ -71,7 +71,11 @@ def record_handler(record: SQSRecord) -> list[dict[str, Any]]:
 
 
 def _export(event: dict[str, Any]) -> dict[str, Any]:
-    done = intake.export(event.get("month"))
+    try:
+        done = intake.export(event.get("month"))
+    except ValueError as exc:  # a month the schedule's input misnames: retrying will not mend it
+        logger.error("accounting export refused", extra={"reason": str(exc)})
+        return {"error": str(exc)}
     logger.info(
         "accounting export", extra={"month": done.month, "keys": done.keys, "left_out": len(done.left_out)}
     )

@@ -130,7 +130,8 @@ def test_a_mailed_invoice_is_read_from_its_attachment_and_an_old_one_waits_for_a
     summary = next(m for m in mailbox.messages() if "Factures fournisseurs" in m["Subject"])
     assert summary["Subject"] == "Factures fournisseurs : 1 à valider sur 1"
     assert f"invoicing suppliers approve {waiting.short_id}" in summary.get_body(("plain",)).get_content()
-    assert bucket.get("reports/supplier/abc123.txt").decode().startswith("logo.png: image too small")
+    (report,) = bucket.keys("reports/supplier/mail/abc123.")
+    assert "logo.png: image too small" in bucket.get(report).decode()
 
     approved = desk.approve(waiting.short_id, account="6063")
     assert approved.state is State.APPROVED
@@ -389,6 +390,6 @@ def test_every_fixture_mail_is_read_and_its_invoice_like_attachments_recorded(
     assert recorded == expected
     assert expected  # the fixtures do carry PDFs
     # Every mail without a readable invoice says so in its report; nothing was lost.
-    reported = set(bucket.keys("reports/supplier/"))
-    assert {f"reports/supplier/{key}.txt" for key in nothing_to_read} <= reported
+    reported = {key.rsplit("/", 1)[-1].split(".")[0] for key in bucket.keys("reports/supplier/mail/")}
+    assert nothing_to_read <= reported
     assert len(nothing_to_read) > 20

@@ -6,6 +6,7 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -16,7 +17,7 @@ from invoicing.documents.supplier_summary import ATTACH_LIMIT, SummaryItem, comp
 from invoicing.domain.accounting import Account, AccountingError
 from invoicing.domain.supplier_invoice import Engine, SupplierInvoice, VatAmount
 from invoicing.ingest.supplier_accounts import read_supplier_accounts
-from invoicing.services.accounting_export import month_bounds, previous_month, purchase_of
+from invoicing.services.accounting_export import month_bounds, previous_month, purchase_of, supplier_ref
 from invoicing.services.supplier_desk import SupplierRefused, corrected
 from invoicing.services.supplier_intake import document_kind
 from invoicing_tools.cli import main
@@ -201,11 +202,20 @@ def stored(**changes: object) -> StoredSupplierInvoice:
 
 def test_a_purchase_is_booked_per_rate_on_the_supplier_s_name_account() -> None:
     purchase = purchase_of(stored())
-    assert (purchase.supplier_ref, purchase.number, purchase.vat) == (
-        "PAPETERI",
-        "PM-1",
-        ((D("20"), D("20.00")), (D("5.5"), D("5.50"))),
-    )
+    assert (purchase.number, purchase.vat) == ("PM-1", ((D("20"), D("20.00")), (D("5.5"), D("5.50"))))
+    assert purchase.supplier_ref == supplier_ref("Papeterie Martin", "847319266")
+    assert re.fullmatch(r"PAPETE[0-9A-Z]{2}", purchase.supplier_ref)
+
+
+def test_suppliers_named_alike_keep_their_own_accounts_and_one_supplier_always_the_same() -> None:
+    martin = supplier_ref("Papeterie Martin SARL", "847319266")
+    assert martin == supplier_ref("PAPETERIE MARTIN", "847319266")
+    refs = {
+        supplier_ref(f"Papeterie {name}", siren)
+        for name, siren in (("Martin", "847319266"), ("Dupont", "812457331"))
+    }
+    assert len(refs) == 2
+    assert all(len("401" + ref) <= 11 for ref in refs)
 
 
 def test_a_purchase_without_its_breakdown_posts_one_vat_line_and_one_without_totals_is_refused() -> None:
@@ -220,8 +230,9 @@ def test_a_purchase_without_its_breakdown_posts_one_vat_line_and_one_without_tot
 def test_months() -> None:
     assert month_bounds("2024-02") == (date(2024, 2, 1), date(2024, 2, 29))
     assert previous_month(date(2027, 1, 1)) == "2026-12"
-    with pytest.raises(ValueError, match="YYYY-MM"):
-        month_bounds("2026-13")
+    for wrong in ("2026-13", "2026-+11", "2026-1", "../../x", " 2026-11", "0026-11"):
+        with pytest.raises(ValueError, match="YYYY-MM"):
+            month_bounds(wrong)
 
 
 def test_extract_prints_the_record_of_a_factur_x_pdf_from_its_xml_and_from_its_text(capsys) -> None:

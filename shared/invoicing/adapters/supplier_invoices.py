@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -27,6 +27,10 @@ from botocore.exceptions import ClientError
 from invoicing.adapters.aws import client
 from invoicing.domain.accounting import Account, supplier_key
 from invoicing.domain.supplier_invoice import SupplierInvoice
+
+#: Lines of a supplier invoice kept in its record (the books need its totals, not its lines).
+MAX_STORED_LINES = 200
+DESCRIPTION_LIMIT = 300
 
 
 class State(StrEnum):
@@ -176,6 +180,23 @@ class SupplierInvoices:
             if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                 raise
 
+    def claim_mark(self, mark: str) -> bool:
+        """Claim a one-time mark (the owner's summary of one mail): False when already claimed."""
+        try:
+            self._db.put_item(
+                TableName=self.table,
+                Item={"supplier_invoice_id": {"S": mark}},
+                ConditionExpression="attribute_not_exists(supplier_invoice_id)",
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
+
+    def release_mark(self, mark: str) -> None:
+        self._db.delete_item(TableName=self.table, Key={"supplier_invoice_id": {"S": mark}})
+
     def replace(self, before: StoredSupplierInvoice, after: StoredSupplierInvoice) -> StoredSupplierInvoice:
         """Write ``after`` if the record is still ``before`` (its version); ``Conflict`` otherwise."""
         written = replace(after, version=before.version + 1)
@@ -227,7 +248,7 @@ def _item(stored: StoredSupplierInvoice) -> dict[str, Any]:
         "document_key": {"S": stored.document_key},
         "origin": {"S": stored.origin},
         "file_name": {"S": stored.file_name},
-        "record": {"S": json.dumps(invoice.as_json(), ensure_ascii=False)},
+        "record": {"S": json.dumps(_stored_json(invoice), ensure_ascii=False)},
         "reasons": {
             "S": json.dumps(
                 [
@@ -241,7 +262,7 @@ def _item(stored: StoredSupplierInvoice) -> dict[str, Any]:
         "version": {"N": str(stored.version)},
     }
     if invoice.issue_date is not None:
-        item["month"] = {"S": invoice.issue_date.strftime("%Y-%m")}
+        item["month"] = {"S": month_of(invoice.issue_date)}
     if stored.account is not None:
         item["account"] = {"S": stored.account.number}
         item["account_label"] = {"S": stored.account.label}
@@ -250,6 +271,25 @@ def _item(stored: StoredSupplierInvoice) -> dict[str, Any]:
     if stored.job_id:
         item["job_id"] = {"S": stored.job_id}
     return item
+
+
+def month_of(day: date) -> str:
+    """``YYYY-MM``, the year always on four digits (``strftime("%Y")`` is not, for year 26)."""
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def _stored_json(invoice: SupplierInvoice) -> dict[str, Any]:
+    """The record as stored: its lines cut to ``MAX_STORED_LINES`` (and each description to
+    ``DESCRIPTION_LIMIT`` characters), so that an item stays within DynamoDB's 400 KB whatever
+    the invoice; ``lines_omitted`` says how many were left out (the document keeps them all)."""
+    data = invoice.as_json()
+    lines = data["lines"]
+    data["lines"] = [
+        {**line, "description": line["description"][:DESCRIPTION_LIMIT]} for line in lines[:MAX_STORED_LINES]
+    ]
+    if len(lines) > MAX_STORED_LINES:
+        data["lines_omitted"] = len(lines) - MAX_STORED_LINES
+    return data
 
 
 def _stored(item: dict[str, Any]) -> StoredSupplierInvoice:

@@ -23,13 +23,15 @@ business; a by-month index would be the next step for more.
 from __future__ import annotations
 
 import calendar
+import hashlib
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 from invoicing.adapters.documents import DocumentStore
-from invoicing.adapters.supplier_invoices import StoredSupplierInvoice, SupplierInvoices
+from invoicing.adapters.supplier_invoices import State, StoredSupplierInvoice, SupplierInvoices
 from invoicing.domain.accounting import (
     AccountingError,
     JournalEntry,
@@ -42,10 +44,11 @@ from invoicing.domain.accounting import (
 )
 from invoicing.domain.invoice import Invoice
 from invoicing.domain.ledger import Entry
+from invoicing.domain.text import quoted
 from invoicing.settings import OcrSettings
 
 EXPORTS_PREFIX = "exports/"
-SUPPLIER_REF_LENGTH = 8
+_MONTH = re.compile(r"(?:19|20)\d\d-(?:0[1-9]|1[0-2])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,12 +64,11 @@ class Exported:
 
 
 def month_bounds(month: str) -> tuple[date, date]:
-    """``YYYY-MM`` -> its first and last day."""
-    try:
-        year, number = (int(part) for part in month.split("-"))
-        first = date(year, number, 1)
-    except ValueError as exc:
-        raise ValueError(f"a month is written YYYY-MM, not {month!r}") from exc
+    """``YYYY-MM`` (exactly: four digits, a dash, two) -> its first and last day."""
+    if not isinstance(month, str) or not _MONTH.fullmatch(month):
+        raise ValueError(f"a month is written YYYY-MM (2026-11), not {quoted(str(month), 20)!r}")
+    year, number = int(month[:4]), int(month[5:])
+    first = date(year, number, 1)
     return first, date(year, number, calendar.monthrange(year, number)[1])
 
 
@@ -74,6 +76,18 @@ def previous_month(today: date) -> str:
     first = today.replace(day=1)
     last = date.fromordinal(first.toordinal() - 1)
     return f"{last:%Y-%m}"
+
+
+def supplier_ref(name: str, identifier: str | None) -> str:
+    """The supplier's auxiliary account: the first 6 letters and digits of its name, as Ciel and
+    Sage 50 users number them, and 2 characters drawn from its SIREN (else its VAT id, else its
+    name), so that two suppliers named alike keep two accounts (``401PAPETE3K``: the 11
+    characters XIMPORT holds). The same supplier always gets the same code."""
+    letters = supplier_key(name).replace(" ", "").upper()[:6] or "FOURN"
+    source = (identifier or supplier_key(name)).encode()
+    value = int.from_bytes(hashlib.sha256(source).digest()[:4], "big") % (36 * 36)
+    digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    return letters + digits[value // 36] + digits[value % 36]
 
 
 def purchase_of(stored: StoredSupplierInvoice) -> Purchase:
@@ -85,9 +99,7 @@ def purchase_of(stored: StoredSupplierInvoice) -> Purchase:
     if stored.account is None:
         raise AccountingError("it has no purchase account")
     name = inv.supplier_name or "Fournisseur"
-    # The supplier's auxiliary account: its name's first 8 letters and digits, as Ciel and Sage 50
-    # users number them (401PAPETERI: XIMPORT's 11 characters); its SIREN when the name has none.
-    ref = supplier_key(name).replace(" ", "")[:SUPPLIER_REF_LENGTH].upper() or (inv.supplier_siren or "")[:8]
+    ref = supplier_ref(name, inv.supplier_siren or (inv.supplier_siret or "")[:9] or inv.supplier_vat_id)
     tax = inv.total_tax or Decimal(0)
     rates = tuple((v.rate, abs(v.tax)) for v in inv.vat if v.tax)
     if not rates or sum((t for _, t in rates), Decimal(0)) != abs(tax):
@@ -174,6 +186,12 @@ class AccountingExport:
 
         purchases = 0
         if self.suppliers is not None:
+            # Documents Textract is still reading have no date yet: named whatever the month.
+            for stored in self.suppliers.in_state(State.READING):
+                left_out.append(
+                    f"achat {stored.file_name} ({stored.short_id}) : en cours de lecture depuis "
+                    f"{stored.received_at:%d/%m/%Y %H:%M}"
+                )
             for stored in self.suppliers.of_month(month):
                 what = f"achat {stored.invoice.invoice_number or stored.file_name} ({stored.short_id})"
                 if not stored.state.booked:
@@ -215,7 +233,9 @@ class AccountingExport:
         try:
             files["XIMPORT.TXT"] = write_ximport(entries)
         except ImportFileError as exc:  # a client ref too long for its 11 characters, say
-            left_out.append(f"XIMPORT.TXT (Sage 50 / Ciel) non écrit : {exc}")
+            # Written empty rather than left as an earlier run wrote it, with other entries.
+            files["XIMPORT.TXT"] = b""
+            left_out.append(f"XIMPORT.TXT (Sage 50 / Ciel) vide : {exc}")
         summary = [
             f"Écritures de {month} ({first:%d/%m/%Y} – {last:%d/%m/%Y})",
             f"Ventes (VE) : {sales}   Achats (HA) : {purchases}   Banque (BQ) : {bank}",

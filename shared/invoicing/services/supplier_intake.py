@@ -68,6 +68,9 @@ MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
 DOCUMENT_SECONDS = 25
 #: Attachments read per mail at most (the others are listed as not read).
 MAX_DOCUMENTS_PER_MAIL = 20
+#: Bytes of documents attached to the owner's summary, in all.
+ATTACHMENTS_BUDGET = 6 * 1024 * 1024
+NAME_LIMIT = 200
 
 _KINDS = {
     "application/pdf": ("pdf", "application/pdf"),
@@ -329,15 +332,17 @@ class SupplierIntake:
         stored = self.documents.get(obj.key, obj.version_id)
         if stored is None:
             return Received(obj.key, None)
-        name = obj.key.rsplit("/", 1)[-1]
+        name = safe_name(obj.key.rsplit("/", 1)[-1])
+        origin = f"un dépôt ({name})"
+        mark = _mark(obj, stored.version_id or stored.etag)
         kind = document_kind(name, "", stored.data)
         if kind is None:
-            reason = "not a PDF, an image or an e-invoice XML"
-            if self._report(obj.key, [f"{name}: {reason}"]):
-                self._summarise([], origin=f"un dépôt ({name})", unread=[f"{name} : {reason}"])
-            return Received(obj.key, len(stored.data), skipped=(f"{name}: {reason}",))
+            reason = f"{name}: not a PDF, an image or an e-invoice XML"
+            self._report(obj, mark, [reason])
+            self._summarise([], origin=origin, mark=mark, unread=[reason])
+            return Received(obj.key, len(stored.data), skipped=(reason,))
         read = self.process(Document(name, kind, stored.data), origin=obj.key)
-        self._summarise([read], origin=f"un dépôt ({name})")
+        self._summarise([read], origin=origin, mark=mark)
         return Received(obj.key, len(stored.data), documents=(read,))
 
     def _mail(self, obj: S3Object) -> Received:
@@ -346,10 +351,11 @@ class SupplierIntake:
         stored = self.documents.get(obj.key, obj.version_id)
         if stored is None:
             return Received(obj.key, None)
+        mark = _mark(obj, stored.version_id or stored.etag)
         try:
             mail = parse_mail(stored.data)
         except UnreadableMail as exc:
-            self._report(obj.key, [f"unreadable mail: {exc}"])
+            self._report(obj, mark, [f"unreadable mail: {exc}"])
             return Received(obj.key, len(stored.data), unreadable=str(exc))
         if mail.quarantined:
             destination = QUARANTINE_PREFIX + obj.key[len(MAIL_PREFIX) :]
@@ -370,27 +376,26 @@ class SupplierIntake:
         documents: list[Document] = []
         skipped: list[str] = []
         for attachment in mail.attachments:
-            kind = document_kind(attachment.filename, attachment.content_type, attachment.data)
+            name = safe_name(attachment.filename)
+            kind = document_kind(name, attachment.content_type, attachment.data)
             if kind is None:
-                skipped.append(f"{attachment.filename}: not an invoice (PDF, image, XML)")
+                skipped.append(f"{name}: not an invoice (PDF, image, XML)")
             elif kind.startswith("image/") and len(attachment.data) < IMAGE_FLOOR_BYTES:
-                skipped.append(f"{attachment.filename}: image too small to be an invoice (logo, signature)")
+                skipped.append(f"{name}: image too small to be an invoice (logo, signature)")
             elif len(documents) >= MAX_DOCUMENTS_PER_MAIL:
-                skipped.append(
-                    f"{attachment.filename}: more than {MAX_DOCUMENTS_PER_MAIL} documents in one mail"
-                )
+                skipped.append(f"{name}: more than {MAX_DOCUMENTS_PER_MAIL} documents in one mail, not read")
             else:
-                documents.append(Document(attachment.filename, kind, attachment.data))
+                documents.append(Document(name, kind, attachment.data))
         origin = f"un e-mail de {mail.sender or '?'} (« {mail.subject} »)"
         reads = tuple(self.process(d, origin=obj.key, sender=mail.sender) for d in documents)
-        reported = True
         if skipped or not documents:
-            reported = self._report(
-                obj.key, skipped or ["no attachment looks like an invoice (PDF, image, XML)"]
-            )
+            self._report(obj, mark, skipped or ["no attachment looks like an invoice (PDF, image, XML)"])
         if not mail.auto_submitted:
-            unread = [] if documents or not reported else ["aucune facture jointe"]
-            self._summarise(list(reads), origin=origin, unread=unread)
+            # What the owner must know was not read: documents beyond the limit, or no invoice at all.
+            unread = [s for s in skipped if "not read" in s] or (
+                [] if documents else ["aucune facture jointe"]
+            )
+            self._summarise(list(reads), origin=origin, mark=mark, unread=unread)
         return Received(obj.key, len(stored.data), documents=reads, skipped=tuple(skipped))
 
     # --- one document ----------------------------------------------------------------------------
@@ -422,19 +427,27 @@ class SupplierIntake:
         )
 
     def _read(self, document: Document, key: str) -> tuple[SupplierInvoice | None, list[Problem], str | None]:
-        """The record, or (None, [], job id) when an asynchronous Textract job was started; an
-        unreadable document gives an empty record and the reason."""
-        from invoicing.ingest.supplier_xml import NotAnInvoiceXml
+        """The record, or (None, [], job id) when an asynchronous Textract job was started.
 
-        digest = document.sha256
-        refusals: tuple[type[Exception], ...] = (NotAnInvoiceXml, DocumentTimeout, ValueError)
+        Whatever a document does to the readers, it is one document: an unreadable one (too
+        large, a PDF that inflates beyond reason, a reader's refusal or its crash, too slow)
+        gives an empty record and the reason, and the mail's other documents are read. Only
+        what a retry can mend propagates: AWS answering with an error, Textract busy or still
+        reading."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        from invoicing.ingest.pdf_guard import check_inflation
+
+        transient: tuple[type[BaseException], ...] = (BotoCoreError, ClientError)
         if self.config.engine == "textract":
-            from invoicing.adapters.textract import DocumentRefused
+            from invoicing.adapters.textract import AnalysisInProgress, TextractBusy
 
-            refusals = (*refusals, DocumentRefused)
+            transient = (*transient, TextractBusy, AnalysisInProgress)
         try:
             if len(document.data) > MAX_DOCUMENT_BYTES:
                 raise ValueError(f"{len(document.data):,} bytes, more than {MAX_DOCUMENT_BYTES:,}")
+            if document.content_type == "application/pdf":
+                check_inflation(document.data)
             with time_limit(DOCUMENT_SECONDS):
                 if self.config.engine == "textract":
                     structured = read_structured(document)
@@ -445,10 +458,16 @@ class SupplierIntake:
                         return None, [], read
                     return read, [], None
                 return read_offline(document), [], None
-        except refusals as exc:
-            detail = str(exc)[:200] or type(exc).__name__
+        except transient:
+            raise
+        except (Exception, DocumentTimeout) as exc:
+            said = quoted(str(exc), 200)
+            if isinstance(exc, ValueError | DocumentTimeout):
+                detail = said or type(exc).__name__
+            else:  # a reader's own failure on this file: named, the file kept for a person
+                detail = f"the reader failed: {type(exc).__name__}" + (f": {said}" if said else "")
             return (
-                SupplierInvoice(engine=Engine.TEXT, document_hash=digest),
+                SupplierInvoice(engine=Engine.TEXT, document_hash=document.sha256),
                 [Problem("supplier_unreadable", params={"detail": detail})],
                 None,
             )
@@ -545,7 +564,9 @@ class SupplierIntake:
         )
         written = self.records.replace(stored, after)
         self._summarise(
-            [Read(stored.file_name, document_hash, written.state.value, stored=written)], origin=stored.origin
+            [Read(stored.file_name, document_hash, written.state.value, stored=written)],
+            origin=stored.origin,
+            mark=f"textract.{job_id}",
         )
         return Read(stored.file_name, document_hash, written.state.value, engine="textract", stored=written)
 
@@ -625,30 +646,41 @@ class SupplierIntake:
         accounts, _problems = read_supplier_accounts(found.data)
         return accounts
 
-    def _report(self, key: str, lines: list[str]) -> bool:
-        """Write what could not be read of ``key``; False when an earlier delivery did."""
-        report = f"{REPORTS_PREFIX}{key.rsplit('/', 1)[-1]}.txt"
+    def _report(self, obj: S3Object, mark: str, lines: list[str]) -> None:
+        """What ``obj`` held that was not read, and why: one report per upload or mail (by its
+        version), written once whatever the deliveries of its event."""
+        report = f"{REPORTS_PREFIX}{mark}.txt"
         if self.documents.head(report) is not None:
-            return False
-        text = "\n".join(quoted(line, 400) for line in lines) + "\n"
+            return
+        text = f"{obj.key}\n\n" + "\n".join(quoted(line, 400) for line in lines) + "\n"
         self.documents.put(report, text.encode("utf-8"), "text/plain; charset=utf-8")
-        return True
 
-    def _summarise(self, reads: list[Read], *, origin: str, unread: list[str] | None = None) -> None:
+    def _summarise(
+        self, reads: list[Read], *, origin: str, mark: str, unread: list[str] | None = None
+    ) -> None:
+        """The owner's summary of one mail or upload, sent once: a mark in the records table is
+        claimed before sending and given back if sending fails (the retry sends it)."""
         mode = self.config.summary
         if mode == "off" or self.mailer is None or not self.config.owner or not self.config.sender:
             return
         shown = [
             r
             for r in reads
-            if r.fresh
-            and r.stored is not None
-            and (mode == "every-document" or r.state in ("to_review", "duplicate"))
+            if r.stored is not None and (mode == "every-document" or r.state in ("to_review", "duplicate"))
         ]
-        if mode == "to-review" and not shown:
-            return
         if not shown and not unread:
             return
+        assert self.records is not None
+        if not self.records.claim_mark(f"summary#{mark}"):
+            return  # sent by an earlier delivery of this event
+        try:
+            self._send_summary(shown, origin=origin, unread=unread or [])
+        except Exception:
+            self.records.release_mark(f"summary#{mark}")
+            raise
+
+    def _send_summary(self, shown: list[Read], *, origin: str, unread: list[str]) -> None:
+        from invoicing.adapters.mailer import MailRejected
         from invoicing.documents.supplier_summary import SummaryItem, compose_supplier_summary
 
         items = []
@@ -656,7 +688,6 @@ class SupplierIntake:
             s = r.stored
             assert s is not None
             inv = s.invoice
-            data = self.documents.get(s.document_key)
             items.append(
                 SummaryItem(
                     short_id=s.short_id,
@@ -674,22 +705,64 @@ class SupplierIntake:
                     engine=inv.engine.value,
                     reasons_fr=tuple(x.fr for x in s.reasons),
                     reasons_en=tuple(x.en for x in s.reasons),
-                    attachment=data.data if data else None,
                     content_type=_EXTENSIONS.get(
                         s.document_key.rsplit(".", 1)[-1], "application/octet-stream"
                     ),
                 )
             )
-        message = compose_supplier_summary(
-            items,
-            to=self.config.owner,
-            sender=self.config.sender,
-            business_name=self.config.business_name,
-            origin=origin,
-            stack=self.config.stack,
-            unread=unread or (),
-        )
-        self.mailer.send(message, tags={"kind": "supplier-summary"})
+        # The documents go along while they fit in one email (SES takes 10 MB, base64 adds a third).
+        budget = ATTACHMENTS_BUDGET
+        attached = []
+        for item, r in zip(items, shown, strict=True):
+            assert r.stored is not None
+            found = self.documents.get(r.stored.document_key) if budget > 0 else None
+            if found is not None and len(found.data) <= budget:
+                budget -= len(found.data)
+                item = replace(item, attachment=found.data)
+            attached.append(item)
+
+        def compose(with_documents: bool) -> Any:
+            chosen = attached if with_documents else [replace(i, attachment=None) for i in attached]
+            return compose_supplier_summary(
+                chosen,
+                to=self.config.owner or "",
+                sender=self.config.sender or "",
+                business_name=self.config.business_name,
+                origin=origin,
+                stack=self.config.stack,
+                unread=unread,
+            )
+
+        try:
+            self.mailer.send(compose(True), tags={"kind": "supplier-summary"})
+        except MailRejected:
+            try:  # without the documents (the bucket keeps them)
+                self.mailer.send(compose(False), tags={"kind": "supplier-summary"})
+            except MailRejected as exc:
+                if self.alerts is not None:
+                    self.alerts.publish(
+                        "Résumé fournisseurs non envoyé",
+                        f"Le résumé des factures fournisseurs reçues ({quoted(origin, 200)}) n'a pas pu être "
+                        f"envoyé à {self.config.owner} ({exc}). Les factures sont enregistrées : "
+                        f"invoicing suppliers list --stack {self.config.stack}.",
+                    )
+
+
+def safe_name(name: str) -> str:
+    """A file name as it may be shown and put in a header: one line, no refused character, at most
+    ``NAME_LIMIT`` characters, never empty."""
+    from invoicing.domain.text import forbidden_characters
+
+    text = " ".join(name.split())
+    for char in set(forbidden_characters(text)):
+        text = text.replace(char, "")
+    return text[:NAME_LIMIT].strip() or "document"
+
+
+def _mark(obj: S3Object, version: str | None) -> str:
+    """What names one upload or mail for its report and its summary: its path under ``inbox/``
+    and its version."""
+    return f"{obj.key[len('inbox/') :] if obj.key.startswith('inbox/') else obj.key}.{(version or '')[:40]}"
 
 
 def _pdf_pages(data: bytes) -> int:
