@@ -77,6 +77,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -169,7 +170,9 @@ def _pdfplumber_page_texts(data: bytes, max_pages: int, started: float) -> Itera
         raise UnreadableDocument("not_pdf", f"the PDF cannot be parsed ({type(cause).__name__})") from None
     except Exception as error:  # pdfminer raises many types on broken files
         raise UnreadableDocument("not_pdf", f"the PDF cannot be parsed ({type(error).__name__})") from None
-    with pdf:
+    # pdfplumber's close() walks the pages again and raises on a broken page tree: closing must
+    # not turn a clear refusal into a crash.
+    with _closing_quietly(pdf):
         try:
             objects = list(islice(PDFPage.create_pages(pdf.doc), max_pages + 1))
         except Exception as error:
@@ -197,6 +200,15 @@ def _pdfplumber_page_texts(data: bytes, max_pages: int, started: float) -> Itera
                     "not_pdf", f"page {number} cannot be read ({type(error).__name__})"
                 ) from None
             yield text[:PAGE_TEXT_LIMIT]
+
+
+@contextmanager
+def _closing_quietly(pdf: Any) -> Iterator[Any]:
+    try:
+        yield pdf
+    finally:
+        with suppress(Exception):
+            pdf.close()
 
 
 def _check_time(started: float) -> None:

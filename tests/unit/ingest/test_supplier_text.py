@@ -590,3 +590,14 @@ def test_read_scan_with_tesseract() -> None:
     got = read_scan(image, content_type="image/png")
     assert got.engine is Engine.TESSERACT
     assert got.total_incl_tax == Decimal("4.11")
+
+
+def test_a_broken_page_tree_is_a_refusal_not_a_crash_when_the_pdf_closes() -> None:
+    """Found by fuzzing: pdfplumber's close() walks the pages again and raised on a page tree
+    whose Kids point back to the Pages node, turning the reader's refusal into a crash."""
+    data = fixture_path("facturx", "mustang", "pdf-fr", "validAvoir_FR_type380_BASICWL.pdf").read_bytes()
+    broken = data.replace(b"/Kids [ 3 0 R ]", b"/Kids [ 3/Kids [1 0 R] 0 R ]", 1)
+    assert broken != data
+    with pytest.raises(UnreadableDocument) as refused:
+        read_pdf_text(broken)
+    assert refused.value.reason == "not_pdf"
