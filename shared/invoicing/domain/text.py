@@ -10,6 +10,10 @@ command-line arguments), before anything is numbered:
   "EvilproC"), zero-width spaces and joiners, the BOM inside a text, and the like;
 - surrogates and private-use characters, which no font or platform agrees on.
 
+``one_line`` is how a value read from a document (a supplier's PDF or XML, a bank statement, a
+mail header) is kept: refused characters dropped, white space (line breaks included) folded to
+single spaces, cut to a bounded length.
+
 ``quoted`` is how a value is shown back in a report or an alert: invisible characters made
 visible (``\\u202e``), and cut to a bounded length, so a 200 MB cell or a hostile string
 cannot flood or fool the person reading it.
@@ -54,3 +58,20 @@ def quoted(text: str, limit: int = QUOTE_LIMIT) -> str:
         out.append(piece)
         size += len(piece)
     return "".join(out)
+
+
+def without_refused(text: str, keep: str = "") -> str:
+    """``text`` without the characters ``forbidden_characters`` names (but those in ``keep``,
+    such as the form feed between the pages of a text layer); tab, CR and LF are kept."""
+    if text.isprintable():  # every refused character is unprintable: nothing to look for
+        return text
+    refused = [ord(char) for char in set(text) if char not in keep and _refused(char)]
+    return text.translate(dict.fromkeys(refused)) if refused else text
+
+
+def one_line(text: str | None, limit: int) -> str:
+    """``text`` as one line: refused characters dropped, white space (line breaks included)
+    folded to single spaces, stripped, at most ``limit`` characters; "" for None."""
+    if not text:
+        return ""
+    return " ".join(without_refused(text).split())[:limit].rstrip()

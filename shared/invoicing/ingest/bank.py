@@ -49,7 +49,7 @@ from decimal import Decimal, InvalidOperation
 from lxml import etree
 
 from invoicing.domain.problems import InputRejected, Problem
-from invoicing.domain.text import forbidden_characters
+from invoicing.domain.text import one_line
 from invoicing.ingest.columns import normalise
 from invoicing.ingest.table import DELIMITERS, ProblemList, decode
 from invoicing.ingest.values import NUMBER_LIMIT, Cell, parse_date, parse_number, places
@@ -74,7 +74,6 @@ _CAMT053_NS = re.compile(r"urn:iso:std:iso:20022:tech:xsd:camt\.053\.001\.(\d{2}
 _XML_AMOUNT = re.compile(r"\d{1,18}(?:\.\d{1,5})?")
 _XML_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:T.*)?")
 _IBAN = re.compile(r"\b([A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?)\b")
-_WHITESPACE = re.compile(r"\s+")
 _NOT_PROVIDED = frozenset({"", "NOTPROVIDED", "NONREF", "NONE"})
 _BINARY_MAGICS: tuple[tuple[bytes, str], ...] = (
     (b"%PDF", "PDF"),
@@ -176,15 +175,6 @@ def _reject(
 # ------------------------------------------------------------------------------------ shared
 
 
-def clean_text(text: str | None, limit: int = LABEL_LIMIT) -> str:
-    """One line: refused characters (control, bidi, zero-width...) removed, whitespace folded."""
-    if not text:
-        return ""
-    for name in forbidden_characters(text):
-        text = text.replace(chr(int(name[2:], 16)), "")
-    return _WHITESPACE.sub(" ", text).strip()[:limit]
-
-
 def _minor_units(currency: str) -> int:
     return _MINOR_UNITS.get(currency, 2)
 
@@ -227,7 +217,7 @@ def _read_camt(data: bytes) -> Statement:
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as error:
-        raise _reject("bad_xml", row=error.lineno, detail=clean_text(str(error.msg), 200)) from None
+        raise _reject("bad_xml", row=error.lineno, detail=one_line(str(error.msg), 200)) from None
     if root is None:
         raise _reject("bad_xml", detail="no root element")
     docinfo = root.getroottree().docinfo
@@ -236,7 +226,7 @@ def _read_camt(data: bytes) -> Statement:
     tag = etree.QName(root)
     match = _CAMT053_NS.fullmatch(tag.namespace or "")
     if tag.localname != "Document" or not match or not 2 <= int(match[1]) <= 8:
-        raise _reject("not_a_statement", detail=clean_text(f"XML {tag.namespace or ''} {tag.localname}", 200))
+        raise _reject("not_a_statement", detail=one_line(f"XML {tag.namespace or ''} {tag.localname}", 200))
     ns = tag.namespace
     reader = _Camt(ns)
     return reader.read(root)
@@ -280,7 +270,7 @@ class _Camt:
             raise _reject("no_statement")
         for stmt in statements:
             account = self.text(stmt, "Acct/Id/IBAN") or self.text(stmt, "Acct/Id/Othr/Id")
-            account = clean_text(account, 70) or None
+            account = one_line(account, 70) or None
             for entry in stmt.iterfind(self.q("Ntry")):
                 if self.problems.full or len(self.lines) > MAX_LINES:
                     break
@@ -405,15 +395,15 @@ class _Camt:
         parts.append(entry_info or "")
         seen: dict[str, None] = {}
         for part in parts:
-            cleaned = clean_text(part)
+            cleaned = one_line(part, LABEL_LIMIT)
             if cleaned:
                 seen.setdefault(cleaned)
-        return clean_text(" ".join(seen))
+        return one_line(" ".join(seen), LABEL_LIMIT)
 
     def counterparty(self, tx: etree._Element, sign: int) -> str | None:
         party = "Dbtr" if sign > 0 else "Cdtr"
         for path in (f"RltdPties/{party}/Nm", f"RltdPties/{party}/Pty/Nm", f"RltdPties/Ultmt{party}/Nm"):
-            name = clean_text(self.text(tx, path), 140)
+            name = one_line(self.text(tx, path), 140)
             if name:
                 return name
         return None
@@ -436,7 +426,7 @@ class _Camt:
 
 
 def _ref(text: str | None) -> str | None:
-    cleaned = clean_text(text, 140)
+    cleaned = one_line(text, 140)
     return None if cleaned.upper() in _NOT_PROVIDED else cleaned
 
 
@@ -503,7 +493,7 @@ def _layout(header: list[str], line: int, delimiter: str) -> _Layout | None:
     return _Layout(
         header_line=line,
         delimiter=delimiter,
-        headers=tuple(clean_text(h, 60) for h in header),
+        headers=tuple(one_line(h, 60) for h in header),
         date=date_col,
         labels=labels,
         amount=amount,
@@ -536,10 +526,10 @@ def _read_csv(data: bytes, filename: str) -> Statement:
         preamble.append(line)
     if layout is None:
         raise _reject(
-            "unknown_statement_layout", detail=clean_text(physical[0] if physical else "", 80) or filename
+            "unknown_statement_layout", detail=one_line(physical[0] if physical else "", 80) or filename
         )
     account = next(
-        (clean_text(m[1].replace(" ", ""), 40) for line in preamble if (m := _IBAN.search(line))), None
+        (one_line(m[1].replace(" ", ""), 40) for line in preamble if (m := _IBAN.search(line))), None
     )
     body = "\n".join(physical[layout.header_line :])
     reader = csv.reader(io.StringIO(body), delimiter=layout.delimiter)
@@ -602,9 +592,9 @@ def _csv_line(
     amount = _csv_amount(cell, layout, currency, problems)
     if not isinstance(booked_on, date) or amount is None:
         return None
-    label = clean_text(" ".join(cells[i] for i in layout.labels if i < len(cells)))
+    label = one_line(" ".join(cells[i] for i in layout.labels if i < len(cells)), LABEL_LIMIT)
     counterparty = (
-        clean_text(cell(layout.counterparty).raw, 140) or None if layout.counterparty is not None else None
+        one_line(cell(layout.counterparty).raw, 140) or None if layout.counterparty is not None else None
     )
     reference = _ref(cell(layout.reference).raw) if layout.reference is not None else None
     line_id = ids.make(reference, account, booked_on, amount, label)

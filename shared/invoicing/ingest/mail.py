@@ -91,7 +91,7 @@ from email.utils import getaddresses, parsedate_to_datetime
 from functools import lru_cache
 from html.parser import HTMLParser
 
-from invoicing.domain.text import forbidden_characters
+from invoicing.domain.text import forbidden_characters, one_line
 from invoicing.domain.tokens import TOKEN_LENGTH, token_from_reply_address
 
 #: Longest body text kept (characters).
@@ -612,9 +612,8 @@ def _encoded_run_text(run: str) -> list[str]:
 
 
 def _clean(text: str, limit: int = HEADER_LIMIT) -> str:
-    """One line of text: refused characters removed, white space folded, at most ``limit``."""
-    text = _strip_refused(text)
-    return " ".join(text.split())[:limit]
+    """One line of text (``invoicing.domain.text.one_line``), undecodable bytes shown as U+FFFD."""
+    return one_line(_SURROGATES.sub("\ufffd", text) if not text.isprintable() else text, limit)
 
 
 def _strip_refused(text: str, keep: str = "") -> str:

@@ -19,6 +19,9 @@ Three entry points, each returning the normalised ``SupplierInvoice`` (engine ``
 
 What is read, and how (French, English and German labels, with the usual Dutch and Polish ones):
 
+Amounts, dates, currencies and identifiers are read by ``invoicing.ingest.invoice_values``, as
+the Textract mapping reads them; what is particular to a laid-out text is here.
+
 - **Text** first loses the characters ``invoicing.domain.text`` refuses (controls, bidi
   overrides, zero-width characters...); every value kept in the record is one line of at most
   ``VALUE_LIMIT`` characters. Each line is cut into *cells* (runs separated by two spaces or more)
@@ -79,15 +82,26 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from itertools import islice
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 from invoicing.domain.supplier_invoice import Engine, SupplierInvoice, VatAmount
-from invoicing.domain.text import forbidden_characters
+from invoicing.domain.text import one_line, without_refused
+from invoicing.ingest.invoice_values import (
+    IBAN,
+    VAT_ID,
+    FoundAmount,
+    currency_votes,
+    date_order,
+    find_amounts,
+    find_dates,
+    french_id,
+    iban_at,
+    vat_check,
+)
 
 #: Pages read at most: a longer document is refused with reason ``too_many_pages``.
 MAX_PAGES = 20
@@ -108,7 +122,6 @@ OCR_LANGUAGES = "fra+eng+deu"
 OCR_TIMEOUT = 60
 OCR_DPI = 300
 
-_MAX_INTEGER_DIGITS = 15
 _CENT = Decimal("0.01")
 
 
@@ -697,11 +710,7 @@ _CELL = re.compile(r"\S+(?: \S+)*")
 
 def _clean_text(text: str) -> str:
     """``text`` without the refused characters, white space made plain (tabs expanded)."""
-    # each distinct character once (in order of appearance): a laid-out page is mostly spaces
-    refused = forbidden_characters("".join(dict.fromkeys(text.replace("\f", "\n"))))
-    for name in refused:
-        text = text.replace(chr(int(name[2:], 16)), "")
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = without_refused(text, keep="\f").replace("\r\n", "\n").replace("\r", "\n")
     if "\t" in text:
         text = "\n".join(line.expandtabs(8) for line in text.split("\n"))
     text = _SPACES.sub(" ", text)
@@ -713,7 +722,7 @@ _SPLIT_CAPITAL = re.compile(r"(^|  )([A-Z]) ([a-zäöüéè]{4,}\s?:)", re.MULTI
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split())[:VALUE_LIMIT].strip(" ,;:-–—|")
+    return one_line(text, VALUE_LIMIT).strip(" ,;:-–—|")
 
 
 def _build(text: str) -> _Doc:
@@ -732,160 +741,15 @@ def _build(text: str) -> _Doc:
 
 # ------------------------------------------------------------------------------------- values
 
-_MONTHS: dict[str, int] = {}
-for _number, _names in enumerate(
-    (
-        "janvier janv jan january januar jänner januari",
-        "février fevrier févr fevr fév fev feb february februar februari",
-        "mars mar march märz maerz maart",
-        "avril avr apr april",
-        "mai may mei",
-        "juin jun june juni",
-        "juillet juil jul july juli",
-        "août aout aug august augustus",
-        "septembre sept sep september",
-        "octobre oct october oktober okt",
-        "novembre nov november",
-        "décembre decembre déc dec december dezember dez",
-    ),
-    start=1,
-):
-    for _name in _names.split():
-        _MONTHS[_name] = _number
-_MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
-
-_DATE_PATTERNS = (
-    ("ymd", re.compile(r"(?<![\d.,/-])(\d{4})-(\d{1,2})-(\d{1,2})(?![\d])")),
-    ("dmy", re.compile(r"(?<![\d.,/-])(\d{1,2})\s?([./-])\s?(\d{1,2})\s?\2\s?(\d{4}|\d{2})(?![\d]|[.,]\d)")),
-    (
-        "d_month_y",
-        re.compile(
-            rf"(?<![\w.,])(\d{{1,2}})(?:er|st|nd|rd|th)?\.?\s*(?:de\s+)?({_MONTH})\.?,?\s*(?:de\s+)?(\d{{4}})(?!\d)",
-            re.IGNORECASE,
-        ),
-    ),
-    (
-        "month_d_y",
-        re.compile(
-            rf"(?<![\w])({_MONTH})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s*(\d{{4}})(?!\d)",
-            re.IGNORECASE,
-        ),
-    ),
-)
-
-
-_DIGIT = re.compile(r"\d")
-
-
-def _make_date(year: int, month: int, day: int) -> date | None:
-    if year < 100:
-        year += 2000
-    if not 1900 <= year <= 2199:
-        return None
-    try:
-        return date(year, month, day)
-    except ValueError:
-        return None
-
-
-def _dates(text: str, month_first: bool = False) -> list[tuple[date, int, int]]:
-    """Every date of ``text`` as (date, start, end), in order."""
-    if not _DIGIT.search(text):  # every date pattern has digits
-        return []
-    found: list[tuple[date, int, int]] = []
-    taken: list[tuple[int, int]] = []
-    for kind, pattern in _DATE_PATTERNS:
-        for m in pattern.finditer(text):
-            if any(m.start() < e and m.end() > s for s, e in taken):
-                continue
-            g = m.groups()
-            value: date | None
-            if kind == "ymd":
-                value = _make_date(int(g[0]), int(g[1]), int(g[2]))
-            elif kind == "dmy":
-                first, second, year = int(g[0]), int(g[2]), int(g[3])
-                if month_first and first <= 12:
-                    value = _make_date(year, first, second) or _make_date(year, second, first)
-                else:
-                    value = _make_date(year, second, first) or _make_date(year, first, second)
-            elif kind == "d_month_y":
-                value = _make_date(int(g[2]), _MONTHS[g[1].lower()], int(g[0]))
-            else:
-                value = _make_date(int(g[2]), _MONTHS[g[0].lower()], int(g[1]))
-            if value is not None:
-                found.append((value, m.start(), m.end()))
-                taken.append((m.start(), m.end()))
-    found.sort(key=lambda item: item[1])
-    return found
-
 
 def _month_first(lines: Iterable[str]) -> bool:
     """Whether the numeric dates of the document are written month first (03/20/2023)."""
-    votes = 0
-    pattern = _DATE_PATTERNS[1][1]
-    for line in lines:
-        for m in pattern.finditer(line):
-            first, second = int(m.group(1)), int(m.group(3))
-            if first <= 12 < second <= 31:
-                votes += 1
-            elif second <= 12 < first <= 31:
-                votes -= 1
-    return votes > 0
+    return sum(date_order(line) for line in lines) > 0
 
 
-_CURRENCY_TOKEN = r"(?:[€$£₹¥]|EUR|USD|GBP|CHF|PLN|INR|CAD|AUD|SEK|DKK|NOK|CZK|HUF|JPY|Rs\.?|zł)"  # noqa: S105
-_AMOUNT = re.compile(
-    rf"""
-    (?<![\w.,/:+])
-    (?P<neg>\(\s*|[-−–]\s?)?
-    (?:{_CURRENCY_TOKEN}\s?)?
-    (?P<neg2>[-−–]\s?)?
-    (?P<num>\d{{1,3}}(?P<sep>[ .,'’])\d{{3}}(?:(?P=sep)\d{{3}})*(?:[.,]\d{{1,2}})?|\d+(?:[.,]\d{{1,2}})?)
-    (?![\d]|[.,]\d|/\d|:\d|\w)
-    (?P<pct>\s?%)?
-    """,
-    re.VERBOSE,
-)
-
-
-def _parse_number(num: str, sep: str | None) -> Decimal | None:
-    # 1.234,56 / 1,234.56 / 1 234,56: the grouping goes, the other separator is the point
-    digits = (num.replace(sep, "") if sep else num).replace(",", ".")
-    if len(digits.split(".")[0].lstrip("0")) > _MAX_INTEGER_DIGITS:
-        return None
-    try:
-        return Decimal(digits)
-    except InvalidOperation:
-        return None
-
-
-@dataclass(frozen=True, slots=True)
-class _Amount:
-    value: Decimal
-    start: int
-    end: int
-    percent: bool
-
-
-def _amounts(line: str, masks: list[tuple[int, int]] | None = None) -> list[_Amount]:
-    if masks:
-        chars = list(line)
-        for s, e in masks:
-            chars[s:e] = " " * (e - s)
-        line = "".join(chars)
-    out = []
-    for m in _AMOUNT.finditer(line):
-        value = _parse_number(m.group("num"), m.group("sep"))
-        if value is None:
-            continue
-        if m.group("neg") or m.group("neg2"):
-            value = -value
-        out.append(_Amount(value, m.start(), m.end(), bool(m.group("pct"))))
-    return out
-
-
-def _money(line: str, masks: list[tuple[int, int]] | None = None) -> list[_Amount]:
-    return [a for a in _amounts(line, masks) if not a.percent]
+def _money(line: str, masks: list[tuple[int, int]] | None = None) -> list[FoundAmount]:
+    """The amounts of ``line`` that are not percentages."""
+    return [a for a in find_amounts(line, masks or ()) if not a.percent]
 
 
 # ------------------------------------------------------------------------------------- labels
@@ -1244,29 +1108,10 @@ _CREDIT_TITLE = re.compile(
     r"credit\s+memo|faktura\s+korygująca|korekta)(?:\s*(?:n[°º]|no\.?|nr\.?|#|:|\d|[A-Z]{1,4}[-/]?\d)|\s*$)",
     re.IGNORECASE,
 )
-_CURRENCY_EVIDENCE = (
-    (re.compile(r"(?<![A-Z])EUR(?![A-Z])|€|(?<!\w)euros?(?!\w)", re.IGNORECASE), "EUR", 2.0),
-    (re.compile(r"(?<![A-Z])USD(?![A-Z])|US\$|(?<!\w)US\s+dollars?(?!\w)", re.IGNORECASE), "USD", 2.0),
-    (re.compile(r"(?<![A-Z])GBP(?![A-Z])|£|(?<!\w)pounds?\s+sterling(?!\w)"), "GBP", 2.0),
-    (re.compile(r"(?<![A-Z])CHF(?![A-Z])|(?<!\w)Fr\.\s?\d"), "CHF", 2.0),
-    (re.compile(r"(?<![A-Z])PLN(?![A-Z])|(?<!\w)z[łl](?!\w)"), "PLN", 2.0),
-    (re.compile(r"(?<![A-Z])INR(?![A-Z])|₹|(?<!\w)Rs\.?\s?-?\d"), "INR", 2.0),
-    (re.compile(r"(?<![A-Z])(?:CAD|C\$)(?![A-Z])"), "CAD", 2.0),
-    (re.compile(r"(?<![A-Z])(?:AUD|A\$)(?![A-Z])"), "AUD", 2.0),
-    (re.compile(r"(?<![A-Z])(?:JPY)(?![A-Z])|¥"), "JPY", 2.0),
-    (re.compile(r"(?<![A-Z])(SEK|DKK|NOK|CZK|HUF|RON|BGN)(?![A-Z])"), "", 2.0),
-    (re.compile(r"\$"), "USD", 0.6),
-)
-
-_VAT_ID = re.compile(
-    r"(?<![A-Za-z0-9])(AT|BE|BG|CY|CZ|DE|DK|EE|EL|GR|ES|FI|FR|HR|HU|IE|IT|LT|LU|LV|MT|NL|PL|PT|RO|SE|SI|SK|XI|GB)"
-    r"((?:[ .\-]?[0-9A-Z]){8,14})"
-)
 _VAT_LABEL = re.compile(
     r"(?:t\.?v\.?a\.?|vat|ust|mwst|btw|iva|moms|nip|umsatzsteuer|steuer)[\w./\- ]{0,20}[:#]?\s*$",
     re.IGNORECASE,
 )
-_IBAN = re.compile(r"(?<![A-Za-z0-9])([A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){10,32})")
 _FR_ID_LINE = re.compile(r"(?<!\w)(?:siren|siret|rcs|r\.c\.s\.?)(?!\w)", re.IGNORECASE)
 _FR_ID = re.compile(r"(?<!\d)(\d{3}\s?\d{3}\s?\d{3}(?:\s?\d{5})?)(?!\d)")
 _BUYER_ID_CONTEXT = re.compile(
@@ -1363,7 +1208,7 @@ def _identifier(text: str) -> str | None:
     if not m:
         return None
     value = m.group(1).rstrip(".-/")
-    if not any(c.isdigit() for c in value) or _dates(value) or len(value) > 40:
+    if not any(c.isdigit() for c in value) or find_dates(value) or len(value) > 40:
         return None
     if re.fullmatch(r"\d{1,2}[.,]\d{2}", value):
         return None
@@ -1407,25 +1252,25 @@ def _date_candidates(
                 continue
             if m.group().lower() in ("le", "du", "vom", "from"):
                 # "Facture n° 12 du 02 juillet 2015", "Paris, le 3 mars 2024": only glued to a date
-                found = _dates(line[m.end() : m.end() + 30], doc.month_first)
-                if found and found[0][1] <= 2:
-                    out.append(_Candidate(found[0][0], 1.5, index, m.end()))
+                found = find_dates(line[m.end() : m.end() + 30], month_first=doc.month_first)
+                if found and found[0].start <= 2:
+                    out.append(_Candidate(found[0].value, 1.5, index, m.end()))
                 continue
         rest, offset = _after_label(line, m.end())
-        found = _dates(rest[:40], doc.month_first)
-        if found and (found[0][1] <= 3 or not re.search(r"[^\W\d_]{3}", rest[: found[0][1]])):
-            out.append(_Candidate(found[0][0], strength + 1.0, index, offset + found[0][1]))
+        found = find_dates(rest[:40], month_first=doc.month_first)
+        if found and (found[0].start <= 3 or not re.search(r"[^\W\d_]{3}", rest[: found[0].start])):
+            out.append(_Candidate(found[0].value, strength + 1.0, index, offset + found[0].start))
             continue
         if not _heading(doc, index, m):
             continue
         for _, cell in _below(doc, index, m.start(), m.end(), depth=3):
             found = [
                 d
-                for d in _dates(cell.text, doc.month_first)
-                if cell.start + d[1] < m.end() + 1 and cell.start + d[2] > m.start() - 1
+                for d in find_dates(cell.text, month_first=doc.month_first)
+                if cell.start + d.start < m.end() + 1 and cell.start + d.end > m.start() - 1
             ]
             if found:
-                out.append(_Candidate(found[0][0], strength + 0.6, cell.line, cell.start))
+                out.append(_Candidate(found[0].value, strength + 0.6, cell.line, cell.start))
                 break
     return out
 
@@ -1434,14 +1279,11 @@ def _date_candidates(
 
 
 def _vat_ids(doc: _Doc) -> list[_Candidate]:
-    from stdnum.eu import vat as eu_vat
-    from stdnum.gb import vat as gb_vat
-
     out = []
     for index, line in enumerate(doc.lines):
         if not re.search(r"[A-Z]{2}", line):
             continue
-        for m in _VAT_ID.finditer(line):
+        for m in VAT_ID.finditer(line):
             if any(s <= m.start() < e for s, e in doc.masks[index]):
                 continue
             country = m.group(1)
@@ -1449,7 +1291,7 @@ def _vat_ids(doc: _Doc) -> list[_Candidate]:
             labelled = bool(_VAT_LABEL.search(line[max(0, m.start() - 30) : m.start()]))
             for length in range(len(compact), 7, -1):
                 candidate = country + compact[:length]
-                checksum = _vat_check(candidate, eu_vat, gb_vat)
+                checksum = vat_check(candidate)
                 # a well-formed id with a wrong check digit (sample documents' DE123456789) counts
                 # only right after a VAT label, and weighs less
                 if checksum is True or (checksum is False and labelled):
@@ -1459,22 +1301,6 @@ def _vat_ids(doc: _Doc) -> list[_Candidate]:
                     doc.masks[index].append((m.start(), end))
                     break
     return out
-
-
-def _vat_check(candidate: str, eu_vat: Any, gb_vat: Any) -> bool | None:
-    """True: a valid VAT id; False: well-formed but its check digits are wrong; None: not a VAT id."""
-    from stdnum.exceptions import InvalidChecksum, ValidationError
-
-    try:
-        if candidate[:2] in ("GB", "XI"):
-            gb_vat.validate(candidate[2:])
-        else:
-            eu_vat.validate(candidate)
-    except InvalidChecksum:
-        return False
-    except ValidationError:
-        return None
-    return True
 
 
 def _span_end(line: str, start: int, characters: int) -> int:
@@ -1493,41 +1319,25 @@ def _ibans(doc: _Doc) -> list[_Candidate]:
     for index, line in enumerate(doc.lines):
         if not re.search(r"[A-Z]{2}\d{2}", line):
             continue
-        for m in _IBAN.finditer(line):
+        for m in IBAN.finditer(line):
             compact = m.group(1).replace(" ", "")
-            value = _valid_iban(compact)
+            value = iban_at(compact)
             if value:
                 out.append(_Candidate(value, 0.0, index, m.start(), kind=line[: m.start()]))
                 doc.masks[index].append((m.start(), _span_end(line, m.start(), len(value))))
     return out
 
 
-def _valid_iban(compact: str) -> str | None:
-    from schwifty import IBAN
-
-    for length in range(min(34, len(compact)), 14, -1):
-        try:
-            return str(IBAN(compact[:length]).compact)
-        except Exception:  # noqa: S112 - schwifty's errors for a wrong length, checksum or country
-            continue
-    return None
-
-
 def _fr_ids(doc: _Doc) -> list[_Candidate]:
-    from stdnum.fr import siren, siret
-
     out = []
     for index, line in enumerate(doc.lines):
         if not _FR_ID_LINE.search(line):
             continue
         for m in _FR_ID.finditer(line):
-            digits = re.sub(r"\s", "", m.group(1))
-            if len(digits) == 14 and siret.is_valid(digits):
-                out.append(_Candidate(digits, 0.0, index, m.start(), kind=line[: m.start()]))
-            elif len(digits) >= 9 and siren.is_valid(digits[:9]):
-                out.append(_Candidate(digits[:9], 0.0, index, m.start(), kind=line[: m.start()]))
-            else:
+            found = french_id(re.sub(r"\s", "", m.group(1)))
+            if found is None:
                 continue
+            out.append(_Candidate(found, 0.0, index, m.start(), kind=line[: m.start()]))
             doc.masks[index].append((m.start(), m.end()))
     return out
 
@@ -1627,7 +1437,7 @@ def _vat_breakdown(doc: _Doc) -> list[VatAmount]:
     for index, line in enumerate(doc.lines):
         if "%" not in line and not re.search(r"\d[.,]\d", line):
             continue
-        amounts = _amounts(line, doc.masks[index])
+        amounts = find_amounts(line, doc.masks[index])
         rates = [a for a in amounts if a.percent and Decimal(0) <= a.value <= Decimal(30)]
         if not rates:
             # "20.0   -20,48 €   -4,10 €": a bare rate at the head of a breakdown row
@@ -1932,8 +1742,8 @@ def read_text(
     doc.masks = [[] for _ in doc.lines]
     doc.month_first = _month_first(doc.lines)
     for index, line in enumerate(doc.lines):
-        for _, start, end in _dates(line, doc.month_first):
-            doc.masks[index].append((start, end))
+        for found in find_dates(line, month_first=doc.month_first):
+            doc.masks[index].append((found.start, found.end))
     _zones(doc)
     confidence: dict[str, float] = {}
     values: dict[str, Any] = {}
@@ -2011,9 +1821,9 @@ def read_text(
         # "Facture n° 562044387 du 02 juillet 2015": the date beside the number
         best_number = max(numbers, key=lambda c: c.score)
         line = doc.lines[best_number.line]
-        found = _dates(line[best_number.start :], doc.month_first)
-        if found and found[0][1] < 40:
-            issue.append(_Candidate(found[0][0], 2.0, best_number.line))
+        found = find_dates(line[best_number.start :], month_first=doc.month_first)
+        if found and found[0].start < 40:
+            issue.append(_Candidate(found[0].value, 2.0, best_number.line))
     due = _date_candidates(doc, _DUE_LABELS, bare=False)
     if issue:
         best_issue = max(issue, key=lambda c: (c.score, -c.line))
@@ -2067,12 +1877,7 @@ def read_text(
 
 
 def _currency(doc: _Doc) -> tuple[str | None, float]:
-    votes: dict[str, float] = {}
-    text = "\n".join(doc.lines)
-    for pattern, code, weight in _CURRENCY_EVIDENCE:
-        for m in islice(pattern.finditer(text), 200):
-            key = code or m.group(1)
-            votes[key] = votes.get(key, 0.0) + weight
+    votes = currency_votes("\n".join(doc.lines))
     if not votes:
         return None, 0.0
     ranked = sorted(votes.items(), key=lambda kv: -kv[1])

@@ -70,7 +70,7 @@ from invoicing.documents.cii_read import (
     read_cii,
 )
 from invoicing.domain.supplier_invoice import Engine, SupplierInvoice, SupplierLine, VatAmount
-from invoicing.domain.text import forbidden_characters
+from invoicing.domain.text import one_line
 
 #: Largest XML read (bytes); an attachment inflating to more is not read either.
 MAX_XML_BYTES = 5_000_000
@@ -107,7 +107,6 @@ _MAX_DIGITS = 15
 _MIN_EXPONENT = -10
 _TEXT_LIMIT = 300
 _LINE_LIMIT = 1000
-_WHITESPACE = re.compile(r"\s+")
 
 
 class NotAnInvoiceXml(ValueError):
@@ -285,9 +284,9 @@ def read_supplier_xml(xml: bytes, *, document_hash: str, engine: Engine | None =
         elif tag in (_UBL_INVOICE_ROOT, _UBL_CREDIT_ROOT):
             doc, syntax, credit_root = _read_ubl(root), Engine.UBL, tag == _UBL_CREDIT_ROOT
         else:
-            raise NotAnInvoiceXml("unknown_root", f"the root element is {_clean(tag, 200)!r}")
+            raise NotAnInvoiceXml("unknown_root", f"the root element is {one_line(tag, 200)!r}")
     except CiiError as exc:
-        raise NotAnInvoiceXml("unreadable", _clean(str(exc), 300)) from None
+        raise NotAnInvoiceXml("unreadable", one_line(str(exc), 300)) from None
     except RecursionError:
         raise NotAnInvoiceXml("unreadable", "nested too deep") from None
     return _record(doc, engine or syntax, document_hash, credit_root=credit_root)
@@ -562,14 +561,14 @@ def _record(doc: CiiDocument, engine: Engine, document_hash: str, *, credit_root
     record = SupplierInvoice(
         engine=engine,
         document_hash=document_hash,
-        supplier_name=_clean(seller.name, _TEXT_LIMIT) if seller else None,
+        supplier_name=one_line(seller.name, _TEXT_LIMIT) or None if seller else None,
         supplier_siren=siren,
         supplier_siret=siret,
         supplier_vat_id=_vat_id(seller.vat_id) if seller else None,
         supplier_iban=_iban(m.iban for m in doc.payment_means),
-        buyer_name=_clean(buyer.name, _TEXT_LIMIT) if buyer else None,
+        buyer_name=one_line(buyer.name, _TEXT_LIMIT) or None if buyer else None,
         buyer_vat_id=_vat_id(buyer.vat_id) if buyer else None,
-        invoice_number=_clean(doc.number, _TEXT_LIMIT),
+        invoice_number=one_line(doc.number, _TEXT_LIMIT) or None,
         issue_date=doc.issue_date,
         due_date=doc.due_date,
         currency=_currency(doc.currency),
@@ -614,7 +613,7 @@ def _line(line: CiiLine, sign: int) -> SupplierLine:
     quantity = _checked(line.quantity, "BT-129") if line.quantity is not None else None
     net = _checked(line.net_amount, "BT-131") if line.net_amount is not None else None
     return SupplierLine(
-        description=_clean(line.name or line.description or line.note, _LINE_LIMIT) or "",
+        description=one_line(line.name or line.description or line.note, _LINE_LIMIT),
         quantity=None if quantity is None else sign * quantity,
         unit_price=price,
         amount=None if net is None else sign * net,
@@ -676,7 +675,7 @@ def _siren_siret(party: CiiParty | None) -> tuple[str | None, str | None]:
 
 
 def _vat_id(text: str | None) -> str | None:
-    cleaned = _clean(text, 40)
+    cleaned = one_line(text, 40)
     if not cleaned:
         return None
     compact = re.sub(r"[\s.\-]", "", cleaned).upper()
@@ -689,7 +688,7 @@ def _iban(values: Iterable[str | None]) -> str | None:
     record hiding it."""
     from invoicing.domain.identifiers import iban
 
-    written = [compact for value in values if (compact := re.sub(r"\s", "", _clean(value, 60) or "").upper())]
+    written = [compact for value in values if (compact := re.sub(r"\s", "", one_line(value, 60)).upper())]
     for value in written:
         try:
             return iban(value)
@@ -699,19 +698,8 @@ def _iban(values: Iterable[str | None]) -> str | None:
 
 
 def _currency(text: str | None) -> str | None:
-    cleaned = (_clean(text, 10) or "").upper()
+    cleaned = one_line(text, 10).upper()
     return cleaned if re.fullmatch(r"[A-Z]{3}", cleaned) else None
-
-
-def _clean(text: str | None, limit: int) -> str | None:
-    """One line of ``text``: the characters ``forbidden_characters`` names removed, white space
-    folded, at most ``limit`` characters; ``None`` when nothing is left."""
-    if not text:
-        return None
-    for name in forbidden_characters(text):
-        text = text.replace(chr(int(name[2:], 16)), "")
-    folded = _WHITESPACE.sub(" ", text).strip()[:limit]
-    return folded or None
 
 
 __all__ = [

@@ -1,7 +1,8 @@
 """Amazon Textract AnalyzeExpense responses to a ``SupplierInvoice``, and Textract's completion notice.
 
 Pure: standard library, python-stdnum and schwifty (through ``invoicing.domain.identifiers``),
-no boto3, no I/O. Two entry points:
+no boto3, no I/O. Amounts, dates, currencies and identifiers are read as every supplier reader
+reads them, by ``invoicing.ingest.invoice_values``. Two entry points:
 
 - ``expense_to_invoice(responses, document_hash=...)``: one AnalyzeExpense response, or the pages
   of GetExpenseAnalysis (their ``ExpenseDocuments`` are concatenated: a multi-page invoice comes
@@ -32,7 +33,7 @@ How Textract's answer is read:
   is a tax option of its own. ``amount_due`` is what a "due" field says, else the total minus
   what a "paid" field says (a receipt paid at the till is due 0.00).
 - **Amounts** in French, German and English writing (``1 234,56 €``, ``1.234,56``,
-  ``1,234.56``, ``$120.00``, ``(12.00)``), through ``invoicing.ingest.values.to_decimal``; a
+  ``1,234.56``, ``$120.00``, ``(12.00)``), through ``invoice_values.parse_amount``; a
   single separator followed by three digits is a thousands separator in an amount
   (``$1,350`` is 1350), never in a quantity. OCR noise around one number (``$899.99 S``, a
   receipt's tax flag) is tolerated; two numbers in one value are not read (``300-00``).
@@ -59,20 +60,27 @@ from __future__ import annotations
 import json
 import math
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date
 from decimal import Decimal
 from itertools import product
 from typing import Any
 
-from invoicing.domain import identifiers
 from invoicing.domain.supplier_invoice import Engine, SupplierInvoice, SupplierLine, VatAmount
 from invoicing.domain.terms import PaymentTerms
-from invoicing.domain.text import forbidden_characters
-from invoicing.ingest.values import EARLIEST, LATEST, NUMBER_LIMIT, to_decimal
+from invoicing.domain.text import one_line
+from invoicing.ingest.invoice_values import (
+    currency_of,
+    date_order,
+    fold,
+    iban_in,
+    number,
+    parse_amount,
+    parse_date,
+    siren_siret_in,
+    vat_id_in,
+)
 
 #: Longest text kept for a name, a number or an identifier (characters).
 TEXT_LIMIT = 200
@@ -91,24 +99,17 @@ MAX_MESSAGE_BYTES = 256 * 1024
 # ----------------------------------------------------------------------------------- text
 
 
-_WHITESPACE = re.compile(r"\s+")
-
-
 def _text(value: Any, limit: int = TEXT_LIMIT) -> str:
-    """One line of ``value`` (a string, else ""): refused characters removed, white space folded."""
-    if not isinstance(value, str):
-        return ""
-    value = value[:RAW_LIMIT]
-    for name in forbidden_characters(value):
-        value = value.replace(chr(int(name[2:], 16)), "")
-    return _WHITESPACE.sub(" ", value).strip()[:limit].strip()
+    """One line of ``value`` (a string, else ""), of its first ``RAW_LIMIT`` characters only."""
+    return one_line(value[:RAW_LIMIT], limit) if isinstance(value, str) else ""
+
+
+_PUNCTUATION = re.compile(r"[^a-z0-9%]+")
 
 
 def _fold(text: str) -> str:
     """Lowercase, accents off, punctuation as spaces except ``%``: what label patterns look at."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(re.sub(r"[^a-z0-9%]+", " ", plain).split())
+    return " ".join(_PUNCTUATION.sub(" ", fold(text)).split())
 
 
 def _words(alternatives: str) -> re.Pattern[str]:
@@ -252,54 +253,7 @@ def _pages(responses: list[Mapping[str, Any]], fields: Iterable[Any]) -> int:
     )
 
 
-# -------------------------------------------------------------------------------- numbers
-
-_CURRENCY_SIGNS: tuple[tuple[str, str], ...] = (
-    ("€", "EUR"),
-    ("£", "GBP"),
-    ("¥", "JPY"),
-    ("₱", "PHP"),
-    ("$", "USD"),
-)
-_CURRENCY_CODES = ("EUR", "USD", "GBP", "CHF", "CAD", "AUD", "JPY", "SEK", "NOK", "DKK", "PLN", "CZK", "PHP")
-_CODE_IN_TEXT = re.compile(
-    r"(?<![A-Za-z])(" + "|".join(_CURRENCY_CODES) + r"|euros?)(?![A-Za-z])", re.IGNORECASE
-)
-_SIGNS = re.compile("[€£¥₱$]")
-_NUMBER = re.compile(r"\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:[.,]\d+)?|\d[\d.,']*\d|\d")
-_THOUSANDS_ONLY = re.compile(r"[1-9]\d{0,2}[.,]\d{3}")
-_MINUS = ("-", "\u2212", "\u2013")
-
-
-def _number(text: str, *, money: bool) -> Decimal | None:
-    """The one number ``text`` writes (sign, currency and a little OCR noise allowed), else None."""
-    if not text or len(text) > 64 or "%" in text:
-        return None
-    negative = False
-    stripped = text.strip()
-    if stripped.startswith("(") and stripped.endswith(")"):
-        negative, stripped = True, stripped[1:-1]
-    stripped = _SIGNS.sub(" ", _CODE_IN_TEXT.sub(" ", stripped)).replace("'", "").replace("\u2019", "")
-    tokens = _NUMBER.findall(stripped)
-    if len(tokens) != 1:
-        return None
-    token = tokens[0]
-    before, _, after = stripped.partition(token)
-    noise = (before + after).strip()
-    if any(c.isdigit() for c in noise) or len(noise) > 12 or before.endswith("/"):
-        return None  # another number, a sentence, or a cut-off ("/6.50" is an unread "76.50")
-    if before.strip().endswith(_MINUS) or (not before.strip() and after.strip() in _MINUS):
-        negative = not negative
-    if money and _THOUSANDS_ONLY.fullmatch(token):
-        token = token.replace(",", "").replace(".", "")
-    value = to_decimal(token)
-    if value is None or abs(value) >= NUMBER_LIMIT:
-        return None
-    return -value if negative else value
-
-
-def _amount(text: str) -> Decimal | None:
-    return _number(text, money=True)
+# ------------------------------------------------------------------------- numbers and dates
 
 
 def _rate(text: str) -> Decimal | None:
@@ -307,141 +261,14 @@ def _rate(text: str) -> Decimal | None:
     match = _RATE.search(text)
     if not match:
         return None
-    rate = to_decimal(match[1])
+    rate = number(match[1], money=False)
     return rate if rate is not None and 0 < rate < 100 else None
 
 
-def _currency_of(text: str) -> str | None:
-    if code := _CODE_IN_TEXT.search(text):
-        word = code[1].upper()
-        return "EUR" if word.startswith("EURO") else word
-    return next((code for sign, code in _CURRENCY_SIGNS if sign in text), None)
-
-
-# ---------------------------------------------------------------------------------- dates
-
-_MONTHS: dict[int, tuple[str, ...]] = {
-    1: ("janvier", "january", "januar", "janner"),
-    2: ("fevrier", "february", "februar"),
-    3: ("mars", "march", "marz"),
-    4: ("avril", "april"),
-    5: ("mai", "may"),
-    6: ("juin", "june", "juni"),
-    7: ("juillet", "july", "juli"),
-    8: ("aout", "august"),
-    9: ("septembre", "september"),
-    10: ("octobre", "october", "oktober"),
-    11: ("novembre", "november"),
-    12: ("decembre", "december", "dezember"),
-}
-_ISO_DATE = re.compile(r"(?<!\d)(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)")
-_NUMERIC_DATE = re.compile(r"(?<!\d)(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})(?![\d/.\-]\d)")
-_DAY_MONTH = re.compile(
-    r"(?<!\d)(\d{1,2})(?:er|st|nd|rd|th)?\.?[\s\-/]*([^\W\d_]{3,})\.?[\s\-/,]*(\d{4}|\d{2})(?!\d)"
-)
-_MONTH_DAY = re.compile(r"([^\W\d_]{3,})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})(?!\d)")
-
-
-def _month(word: str) -> int | None:
-    folded = _fold(word)
-    if len(folded) < 3:
-        return None
-    found = {m for m, names in _MONTHS.items() if any(name.startswith(folded) for name in names)}
-    return found.pop() if len(found) == 1 else None
-
-
-def _year(text: str) -> int:
-    return int(text) + 2000 if len(text) == 2 else int(text)
-
-
-def _day(year: int, month: int, day: int) -> date | None:
-    try:
-        value = date(year, month, day)
-    except ValueError:
-        return None
-    return value if EARLIEST <= value <= LATEST else None
-
-
 def _numeric_order(text: str) -> bool | None:
-    """True when ``text``'s numeric date can only be month first, False day first, None either."""
-    match = _NUMERIC_DATE.search(text)
-    if match is None or _ISO_DATE.search(text):
-        return None
-    first, second = int(match[1]), int(match[2])
-    if first > 12 >= second:
-        return False
-    if second > 12 >= first:
-        return True
-    return None
-
-
-def _date(text: str, *, month_first: bool) -> date | None:
-    if not text:
-        return None
-    if match := _ISO_DATE.search(text):
-        return _day(int(match[1]), int(match[2]), int(match[3]))
-    for match in _DAY_MONTH.finditer(text):
-        if month := _month(match[2]):
-            return _day(_year(match[3]), month, int(match[1]))
-    for match in _MONTH_DAY.finditer(text):
-        if month := _month(match[1]):
-            return _day(int(match[3]), month, int(match[2]))
-    if match := _NUMERIC_DATE.search(text):
-        first, second, year = int(match[1]), int(match[2]), _year(match[3])
-        if first > 12 or (second <= 12 and not month_first):
-            return _day(year, second, first)
-        return _day(year, first, second)
-    return None
-
-
-# ----------------------------------------------------------------------------- identifiers
-
-_VAT_PREFIXES = "AT|BE|BG|CY|CZ|DE|DK|EE|EL|ES|FI|FR|HR|HU|IE|IT|LT|LU|LV|MT|NL|PL|PT|RO|SE|SI|SK|XI"
-_VAT_START = re.compile(rf"(?:{_VAT_PREFIXES})(?=[0-9A-Z]{{2}})")
-_IBAN_START = re.compile(r"[A-Z]{2}\d{2}(?=[A-Z0-9]{10})")
-_DIGIT_RUN = re.compile(r"\d(?:[ .\u00a0\u202f]?\d)*")
-
-
-def _compact(text: str) -> str:
-    return re.sub(r"[\s.\-/:\u00a0\u202f]", "", text.upper())
-
-
-def _vat_in(text: str) -> str | None:
-    """The first valid EU VAT number written in ``text`` (country prefix required)."""
-    compact = _compact(text)[:100]
-    for start in _VAT_START.finditer(compact):
-        for end in range(min(len(compact), start.start() + 16), start.start() + 3, -1):
-            try:
-                return identifiers.vat_id(compact[start.start() : end])
-            except ValueError:
-                continue
-    return None
-
-
-def _iban_in(text: str) -> str | None:
-    compact = _compact(text)[:100]
-    for start in _IBAN_START.finditer(compact):
-        for end in range(min(len(compact), start.start() + 34), start.start() + 14, -1):
-            try:
-                return identifiers.iban(compact[start.start() : end])
-            except ValueError:
-                continue
-    return None
-
-
-def _siren_siret_in(text: str) -> tuple[str | None, str | None]:
-    """(SIREN, SIRET) written in ``text`` (digits grouped with spaces or dots), each if valid."""
-    siren = siret = None
-    for run in _DIGIT_RUN.findall(text[:400]):
-        digits = re.sub(r"\D", "", run)
-        try:
-            if len(digits) == 14 and siret is None:
-                siret = identifiers.siret(digits)
-            elif len(digits) == 9 and siren is None:
-                siren = identifiers.siren(digits)
-        except ValueError:
-            continue
-    return siren, siret
+    """True when ``text``'s numeric dates can only be month first, False day first, None either."""
+    votes = date_order(text)
+    return None if votes == 0 else votes > 0
 
 
 # ---------------------------------------------------------------------------------- reading
@@ -529,14 +356,14 @@ class _Reader:
         picks: list[_Pick] = []
         for f in self.of(*typed):
             own = buyer or not self._buyer_side(f) or f.kind == "VENDOR_VAT_NUMBER"
-            if own and (vat := _vat_in(f.value)):
+            if own and (vat := vat_id_in(f.value)):
                 picks.append(_Pick(vat, f.confidence))
         if not picks:
             for f in self.fields:
                 if not f.value or f.kind in typed or self._buyer_side(f) != buyer:
                     continue
                 named = _VAT_ID.search(f.key) or _VAT_ID.search(_fold(f.value))
-                if named and (vat := _vat_in(f.value)):
+                if named and (vat := vat_id_in(f.value)):
                     picks.append(_Pick(vat, f.confidence))
         return _best(picks)
 
@@ -548,7 +375,7 @@ class _Reader:
                 continue
             head = _fold(f.value)
             if _SIRET.search(f.key) or _SIREN.search(f.key) or _SIRET.search(head) or _SIREN.search(head):
-                siren, siret = _siren_siret_in(f.value)
+                siren, siret = siren_siret_in(f.value)
                 if siren:
                     sirens.append(_Pick(siren, f.confidence))
                 if siret:
@@ -565,7 +392,7 @@ class _Reader:
             if not f.value or self._buyer_side(f):
                 continue
             named = _IBAN.search(f.key) or _IBAN.search(_fold(f.value)) or f.kind == "ACCOUNT_NUMBER"
-            if named and (found := _iban_in(f.value)):
+            if named and (found := iban_in(f.value)):
                 picks.append(_Pick(found, f.confidence))
         return _best(picks)
 
@@ -601,7 +428,7 @@ class _Reader:
         return _best(
             _Pick(day, f.confidence)
             for f in fields
-            if (day := _date(f.value, month_first=month_first)) is not None
+            if (day := parse_date(f.value, month_first=month_first)) is not None
         )
 
     def currency(self) -> _Pick | None:
@@ -614,7 +441,7 @@ class _Reader:
         for f in self.fields:
             if f.kind not in _MONEY_KINDS and f.kind != "OTHER":
                 continue
-            if (code := _currency_of(f.raw)) is not None and _amount(f.value) is not None:
+            if (code := currency_of(f.raw)) is not None and parse_amount(f.value) is not None:
                 written[code] += 1
                 confidence[code] = max(confidence.get(code, 0.0), f.confidence)
         if not written:
@@ -629,7 +456,7 @@ class _Reader:
         for index, (f, key) in enumerate(zip(self.fields, self.keys, strict=True)):
             if f.kind not in _MONEY_KINDS and f.kind != "OTHER":
                 continue
-            amount = _amount(f.value)
+            amount = parse_amount(f.value)
             if amount is None:
                 continue
             found.extend(_roles(f, key, amount, index))
@@ -768,13 +595,13 @@ def _line(item: Mapping[str, Any]) -> SupplierLine | None:
 
     described = first("ITEM", "DESCRIPTION", "PRODUCT_CODE")
     description = described.value if described else ""
-    quantity = _number(q.value, money=False) if (q := first("QUANTITY")) else None
-    unit_price = _amount(u.value) if (u := first("UNIT_PRICE")) else None
-    amount = _amount(p.value) if (p := first("PRICE")) else None
+    quantity = parse_amount(q.value, money=False) if (q := first("QUANTITY")) else None
+    unit_price = parse_amount(u.value) if (u := first("UNIT_PRICE")) else None
+    amount = parse_amount(p.value) if (p := first("PRICE")) else None
     if amount is None:
         totals = [f for f in fields if f.kind == "TOTAL" and f.value]
         totals.sort(key=lambda f: not _PLAIN_TOTAL.search(f.key) and "amount" not in f.key)
-        amount = next((a for f in totals if (a := _amount(f.value)) is not None), None)
+        amount = next((a for f in totals if (a := parse_amount(f.value)) is not None), None)
     vat_rate = next((r for f in fields if f.kind == "OTHER" and (r := _line_rate(f)) is not None), None)
     if not description and amount is None:
         return None
@@ -789,8 +616,8 @@ def _line_rate(f: _Field) -> Decimal | None:
         return None
     if (rate := _rate(f.value)) is not None:
         return rate
-    number = _number(f.value, money=False) if "%" in f.label else None
-    return number if number is not None and 0 < number < 100 else None
+    value = parse_amount(f.value, money=False) if "%" in f.label else None
+    return value if value is not None and 0 < value < 100 else None
 
 
 # ------------------------------------------------------------------------------------- entry
