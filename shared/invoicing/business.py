@@ -17,6 +17,7 @@ from invoicing.domain.dunning_policy import DunningPolicy, PolicyError
 from invoicing.domain.einvoicing import DEFAULT_FACTURX_PROFILE, FACTURX_PROFILES
 from invoicing.domain.numbering import NumberingPattern
 from invoicing.domain.parties import Address, Locale, OperationCategory, Seller, VatRegime
+from invoicing.domain.rows import DEFAULT_READY, ReadyStatuses
 from invoicing.domain.terms import LatePenalty, PaymentTerms
 from invoicing.settings import Resources, SettingsError, flag, get, optional
 
@@ -39,6 +40,9 @@ class Business:
     #: validation and rendering included, with a wide margin. A larger export is refused with a
     #: request to split it.
     max_documents_per_file: int = 500
+    #: Status values meaning "invoice this row" (``READY_STATUSES``, comma-separated), for sheets
+    #: with a status column (``invoicing.domain.rows``).
+    ready_statuses: ReadyStatuses = field(default_factory=lambda: ReadyStatuses.of(DEFAULT_READY))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Business:
@@ -112,11 +116,19 @@ class Business:
                 max_input_rows=int(get(env, "MAX_INPUT_ROWS", "20000")),
                 max_documents_per_file=int(get(env, "MAX_DOCUMENTS_PER_FILE", "500")),
                 max_invoice_total=_amount("MAX_INVOICE_TOTAL", get(env, "MAX_INVOICE_TOTAL", "10000000")),
+                ready_statuses=_ready(env.get("READY_STATUSES", "")),
             )
         except SettingsError:
             raise
         except ValueError as exc:
             raise SettingsError(str(exc)) from exc
+
+
+def _ready(text: str) -> ReadyStatuses:
+    values = [v for v in text.split(",") if v.strip()]
+    if len(text) > 1000:
+        raise SettingsError("READY_STATUSES is too long (1000 characters at most)")
+    return ReadyStatuses.of(values or DEFAULT_READY)
 
 
 def _enabled(name: str, text: str) -> bool:

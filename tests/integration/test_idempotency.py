@@ -75,7 +75,12 @@ def test_the_same_content_uploaded_again_makes_nothing_new(runtime, bucket, reso
     runtime.run_until_idle()
     assert_complete(resources, bucket, stack, DOCUMENTS)
     summary = bucket.get("reports/ventes (copie).csv.invoices.csv").decode("utf-8-sig").splitlines()
-    assert len(summary) == 1 + DOCUMENTS  # it lists the invoices the content already produced
+    # It lists the invoices the content already produced, then each of its rows, already invoiced.
+    documents = [line for line in summary[1:] if line.split(";")[0]]
+    rows = [line for line in summary[1:] if not line.split(";")[0]]
+    assert len(documents) == DOCUMENTS
+    assert len(rows) == len(SALES.strip().splitlines()) - 1
+    assert all("déjà facturée (FA2026-" in line for line in rows)
 
 
 def test_a_run_that_dies_half_way_finishes_on_retry(runtime, bucket, resources, with_clients, stack):

@@ -52,6 +52,7 @@ from invoicing.domain.receivable import (
     TransitionRefused,
     open_receivable,
 )
+from invoicing.domain.rows import RowLedger, RowRef, ledger_key
 from invoicing.domain.terms import PaymentTerms
 from invoicing.settings import Resources
 
@@ -70,6 +71,17 @@ class CreditExceedsInvoice(ValueError):
 
 class StaleReceivable(RuntimeError):
     """Another writer changed the receivable between our read and our write, too many times."""
+
+
+class RowsInvoiced(RuntimeError):
+    """Rows of a draft are billed by another invoice already (issued meanwhile, by another run):
+    the file is to be read again, and those rows left out."""
+
+    def __init__(self, rows: list[tuple[int, str]]) -> None:
+        super().__init__(
+            "rows invoiced meanwhile: " + ", ".join(f"row {row} ({number})" for row, number in rows[:10])
+        )
+        self.rows = rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +180,9 @@ class InvoiceRepository:
         day = issue_date.isoformat()
         counter = self._counter(series)
         for attempt in range(self._max_attempts):
+            # The rows it bills, invoiced by nobody yet (read again at every attempt: a lost race
+            # may be a lost race for them, and then another invoice bills them).
+            ledgers = self._ledgers_for(draft)
             last = int(counter.last) if counter is not None else 0
             if counter is not None and counter.last_issue_date and counter.last_issue_date > day:
                 raise ChronologyError(
@@ -197,6 +212,17 @@ class InvoiceRepository:
                     tx.save(record, condition=self._Invoice.invoice_id.does_not_exist())
                     if draft.corrects is not None:
                         self._credit(tx, draft.corrects.number, invoice)
+                    for ledger in ledgers:
+                        self._record_rows(
+                            tx,
+                            ledger,
+                            [
+                                r
+                                for r in draft.rows
+                                if (r.client_ref, r.year) == (ledger.client_ref, ledger.year)
+                            ],
+                            number,
+                        )
                 return StoredInvoice(invoice, receivable, created=True)
             except TransactWriteError:
                 # Issued already: by a duplicate delivery running at the same time, or by this
@@ -213,6 +239,42 @@ class InvoiceRepository:
                 # losers only would let the winners, who come straight back, starve them.
                 self._sleep(random.uniform(0, min(0.05, 0.002 * 2 ** min(attempt, 5))))  # noqa: S311
         raise RuntimeError(f"could not allocate a number in {series} after {self._max_attempts} attempts")
+
+    # --- the ledger of invoiced rows (invoicing.domain.rows) -------------------------------------
+
+    def row_ledger(self, client_ref: str, year: int) -> RowLedger:
+        """The rows of ``client_ref`` dated in ``year`` that invoices bill, as stored now."""
+        try:
+            item = self._Sequence.get(ledger_key(client_ref, year), consistent_read=True)
+        except DoesNotExist:
+            return RowLedger(client_ref, year)
+        return RowLedger.from_json(client_ref, year, item.rows, int(item.rows_version or 0))
+
+    def _ledgers_for(self, draft: Draft) -> list[RowLedger]:
+        """The ledgers the draft's rows go to; ``RowsInvoiced`` when any of them is there already
+        (another invoice bills it: the file must be read again)."""
+        ledgers = [
+            self.row_ledger(ref, year) for ref, year in sorted({(r.client_ref, r.year) for r in draft.rows})
+        ]
+        taken = [
+            (r.row, ledger.rows[r.row_id].number)
+            for ledger in ledgers
+            for r in draft.rows
+            if (r.client_ref, r.year) == (ledger.client_ref, ledger.year) and r.row_id in ledger.rows
+        ]
+        if taken:
+            raise RowsInvoiced(taken)
+        return ledgers
+
+    def _record_rows(
+        self, tx: TransactWrite, ledger: RowLedger, refs: tuple[RowRef, ...], number: str
+    ) -> None:
+        mine = [r for r in refs if (r.client_ref, r.year) == (ledger.client_ref, ledger.year)]
+        after = ledger.adding(mine, number)
+        seq = self._Sequence
+        item = seq(ledger.key, rows=after.to_json(), rows_version=ledger.version + 1)
+        condition = seq.series.does_not_exist() if ledger.version == 0 else seq.rows_version == ledger.version
+        tx.save(item, condition=condition)
 
     def _counter(self, series: str):
         try:

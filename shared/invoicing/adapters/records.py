@@ -106,7 +106,9 @@ def models(resources: Resources) -> SimpleNamespace:
         by_next_action = ByNextAction()
 
     class SequenceRecord(Model):
-        """A numbering counter (``series`` = pattern#year) or a claim on one issued number."""
+        """A numbering counter (``series`` = pattern#year), a claim on one issued number, or the
+        ledger of a client's invoiced rows for a year (``rows#<client>#<year>``: ``rows`` as JSON,
+        written with the invoice that bills them, on condition of its ``rows_version``)."""
 
         class Meta:
             table_name = resources.sequences_table
@@ -116,6 +118,8 @@ def models(resources: Resources) -> SimpleNamespace:
         last = NumberAttribute(null=True)
         last_issue_date = UnicodeAttribute(null=True)
         invoice_id = UnicodeAttribute(null=True)
+        rows = UnicodeAttribute(null=True)
+        rows_version = NumberAttribute(null=True)
 
     class ClientRecord(Model):
         class Meta:

@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from invoicing.domain.money import ZERO, allocate, percent_of, round_money, unit_price_for, vat_included
 from invoicing.domain.parties import Client, Seller
+from invoicing.domain.rows import RowRef
 from invoicing.domain.terms import PaymentTerms
 from invoicing.domain.vat import VatCategory, VatTreatment
 
@@ -244,14 +245,19 @@ class Source:
     file_key: str
     file_sha256: str
     group: str
+    #: The digest of the group's rows' identities (``invoicing.domain.rows``), when the rows
+    #: have them: the invoice is then the same for the same rows, whatever file they come in.
+    rows_digest: str | None = None
 
     @property
     def invoice_id(self) -> str:
-        """Deterministic id: the same group of the same file always maps to the same invoice.
+        """Deterministic id: the same rows of a group (else the same group of the same file)
+        always map to the same invoice.
 
         This is what makes a redelivered or re-uploaded file create nothing new.
         """
-        digest = hashlib.sha256(f"{self.file_sha256}|{self.group}".encode()).hexdigest()
+        basis = self.rows_digest or self.file_sha256
+        digest = hashlib.sha256(f"{basis}|{self.group}".encode()).hexdigest()
         return f"inv-{digest[:32]}"
 
 
@@ -276,6 +282,8 @@ class Draft:
     #: The lines' prices include VAT (consumer prices, a sale paid online): VAT and the amounts
     #: excluding VAT are derived from them per rate (``invoicing.domain.money``).
     prices_include_vat: bool = False
+    #: The sales rows it bills (``invoicing.domain.rows``): recorded as invoiced when it is issued.
+    rows: tuple[RowRef, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.lines:

@@ -377,6 +377,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Cette facture est adressée par notre propre entreprise : ce n'est pas un achat.",
         "This invoice is issued by our own business: it is not a purchase.",
     ),
+    "duplicate_row_id": (
+        "Identifiant de ligne déjà utilisé à la ligne {first_row} : chaque ligne a le sien.",
+        "Row id already used on row {first_row}: each row has its own.",
+    ),
+    "row_changed_after_invoicing": (
+        "Cette ligne a été facturée ({number}) et a changé depuis (client ou montants) : une facture "
+        "émise ne se modifie pas, corrigez-la par un avoir et ajoutez une nouvelle ligne.",
+        "This row was invoiced ({number}) and has changed since (client or amounts): an issued invoice "
+        "cannot be edited; correct it with a credit note and add a new row.",
+    ),
     "bad_account": (
         "Compte invalide : un compte du plan comptable commence par 3 chiffres (6064, 6226…).",
         "Invalid account: an account of the French chart starts with 3 digits (6064, 6226…).",

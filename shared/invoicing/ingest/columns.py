@@ -93,6 +93,21 @@ SALES_FIELDS: tuple[Field, ...] = (
     _field("type", "type_document", "document_type"),
     _field("facture_origine", "facture_corrigee", "corrects", "original_invoice"),
     _field("motif", "motif_avoir", "reason"),
+    # The sheet's own row id (invoicing.domain.rows): a row is invoiced once, by this id.
+    _field(
+        "id",
+        "ligne",
+        "id_ligne",
+        "n",
+        "no",
+        "n_ligne",
+        "numero_ligne",
+        "numero_de_ligne",
+        "row_id",
+        "line_id",
+    ),
+    # Which rows are ready to invoice (the others are counted, not invoiced).
+    _field("statut", "status", "etat", "state"),
 )
 
 CLIENT_FIELDS: tuple[Field, ...] = (

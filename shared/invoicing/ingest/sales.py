@@ -15,8 +15,9 @@ the same invoice ids and a redelivered file creates nothing new.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import TypeVar
@@ -26,6 +27,15 @@ from invoicing.domain.money import money_str, round_money
 from invoicing.domain.parties import Client, Seller
 from invoicing.domain.problems import InputRejected, Problem
 from invoicing.domain.receivable import CreditRefused, Receivable, rate_shares
+from invoicing.domain.rows import (
+    DEFAULT_READY,
+    InvoicedRow,
+    ReadyStatuses,
+    RowRef,
+    explicit_id,
+    fingerprint,
+    fold,
+)
 from invoicing.domain.vat import VatTreatment
 from invoicing.ingest.columns import SALES_FIELDS, ColumnMap, match_columns
 from invoicing.ingest.table import ProblemList, Table, by_row
@@ -47,6 +57,9 @@ ORDER_REF_LIMIT = 100
 UNIT_LIMIT = 30
 INVOICE_NUMBER_LIMIT = 100
 REASON_LIMIT = 500
+ROW_ID_LIMIT = 100
+#: Characters of an upload's tag kept with the rows it invoiced.
+FILE_TAG = 16
 DEFAULT_UNIT = "u"
 
 
@@ -63,6 +76,17 @@ class InvoiceLookup:
     receivable: Receivable
 
 
+@dataclass
+class SkippedRows:
+    """What a file held that was not invoiced, for its report: rows invoiced before (row, number)
+    and rows not ready (row, status as written)."""
+
+    invoiced: list[tuple[int, str]] = field(default_factory=list)
+    not_ready: list[tuple[int, str]] = field(default_factory=list)
+    #: Rows this very file invoiced in a run that died before it finished: (row, number).
+    by_this_file: list[tuple[int, str]] = field(default_factory=list)
+
+
 @dataclass(frozen=True)
 class _SalesRow:
     number: int
@@ -73,6 +97,31 @@ class _SalesRow:
     order_ref: str | None
     invoice_number: str | None
     reason: str | None
+    #: The sheet's own id for the row, when it has an id column.
+    row_id: str | None = None
+    #: Its identity, once the rows of the file are all known (``_new_rows``).
+    ref: RowRef | None = None
+
+    def identity(self) -> tuple[str, str]:
+        """(what the row is, what it bills): see ``invoicing.domain.rows``."""
+        line = self.line
+        billed = [
+            fold(self.client.ref),
+            f"{line.quantity.normalize():f}",
+            f"{line.unit_price.normalize():f}",
+            str(line.vat),
+            repr(line.discount),
+            self.document_type.value,
+            self.invoice_number or "",
+        ]
+        whole = [
+            *billed,
+            self.day.isoformat(),
+            fold(line.description),
+            fold(line.unit),
+            fold(self.order_ref or ""),
+        ]
+        return fingerprint(whole), fingerprint(billed)
 
     @property
     def group(self) -> str:
@@ -100,8 +149,16 @@ def parse_sales(
     file_key: str,
     file_sha256: str,
     find_invoice: Callable[[str], InvoiceLookup | None] = lambda number: None,
+    ready: ReadyStatuses | None = None,
+    invoiced: Callable[[str, int], Mapping[str, InvoicedRow]] | None = None,
+    skipped: SkippedRows | None = None,
 ) -> tuple[Draft, ...]:
     """Validate the whole table, then group its rows into drafts.
+
+    With a status column, only the rows whose status is in ``ready`` are read (the others go
+    to ``skipped.not_ready``). ``invoiced(client ref, year)`` gives the rows invoiced before
+    (``invoicing.domain.rows``): those are left out (``skipped.invoiced``), and one that has its
+    own id but bills otherwise now is a problem for the whole file.
 
     Raises ``InputRejected`` with every problem found (at most ``MAX_PROBLEMS``); nothing is
     returned partially. Drafts come in the order of their first row; lines keep file order.
@@ -109,13 +166,24 @@ def parse_sales(
     columns = match_columns(table.headers, SALES_FIELDS)
     index = client_index(clients)
     problems = ProblemList()
+    skipped = skipped if skipped is not None else SkippedRows()
+    ready = ready or ReadyStatuses.of(DEFAULT_READY)
     parsed: list[_SalesRow] = []
     for row in table.rows:
         if problems.full:
             break
+        if columns.has("statut"):
+            status = columns.get(row.cells, "statut")
+            if status not in ready:
+                skipped.not_ready.append((row.number, status.strip()[:60]))
+                continue
         result = _parse_row(row.number, row.cells, columns, index, seller, problems)
         if result is not None:
             parsed.append(result)
+    # The upload (its key and content) a row was invoiced from: a retry of this very upload
+    # finds its own rows; the same content dropped under another name does not.
+    tag = hashlib.sha256(f"{file_key}|{file_sha256}".encode()).hexdigest()[:FILE_TAG]
+    parsed = _new_rows(parsed, columns, invoiced, skipped, problems, tag)
 
     # Group-level checks run on the valid rows only. Lines are never negative, so a credit note
     # found to exceed its invoice with some rows missing exceeds it with all of them too.
@@ -194,6 +262,10 @@ def _parse_row(
         if discount.amount_for(gross) > gross:
             found.append(discount_cell.problem("discount_too_large"))
             discount = None
+    row_id = None
+    if columns.has("id"):
+        id_cell = cell("id")
+        row_id = value(parse_text(id_cell, limit=ROW_ID_LIMIT))
     if found:
         for problem in found:
             problems.add(problem)
@@ -216,7 +288,61 @@ def _parse_row(
         service_date=day,
         source_row=number,
     )
-    return _SalesRow(number, client, day, line, document_type, order_ref, invoice_number, reason)
+    return _SalesRow(number, client, day, line, document_type, order_ref, invoice_number, reason, row_id)
+
+
+def _new_rows(
+    parsed: list[_SalesRow],
+    columns: ColumnMap,
+    invoiced: Callable[[str, int], Mapping[str, InvoicedRow]] | None,
+    skipped: SkippedRows,
+    problems: ProblemList,
+    file: str,
+) -> list[_SalesRow]:
+    """Give each row its identity (its own id, else its fingerprint and its rank among identical
+    rows), leave out those invoiced before, and refuse a row whose own id was invoiced billing
+    something else (its client or amounts changed since)."""
+    seen: dict[str, int] = {}
+    fresh: list[_SalesRow] = []
+    for item in parsed:
+        whole, billed = item.identity()
+        if item.row_id is not None:
+            row_id = explicit_id(item.row_id)
+            if row_id in seen:
+                problems.add(
+                    Problem(
+                        "duplicate_row_id",
+                        row=item.number,
+                        column=columns.header("id"),
+                        value=item.row_id,
+                        params={"first_row": seen[row_id]},
+                    )
+                )
+                continue
+            seen[row_id] = item.number
+        else:
+            rank = seen.get(whole, 0) + 1
+            seen[whole] = rank
+            row_id = f"fp:{whole}" + (f"#{rank}" if rank > 1 else "")
+        ref = RowRef(row_id, billed, item.client.ref, item.day.year, item.number, file)
+        before = invoiced(item.client.ref, item.day.year).get(row_id) if invoiced is not None else None
+        if before is None:
+            fresh.append(replace(item, ref=ref))
+        elif before.billed == billed and before.file == file:
+            skipped.by_this_file.append((item.number, before.number))
+        elif before.billed == billed:
+            skipped.invoiced.append((item.number, before.number))
+        else:
+            problems.add(
+                Problem(
+                    "row_changed_after_invoicing",
+                    row=item.number,
+                    column=columns.header("id"),
+                    value=item.row_id,
+                    params={"number": before.number},
+                )
+            )
+    return fresh
 
 
 def _draft(
@@ -231,7 +357,9 @@ def _draft(
 ) -> Draft | None:
     """Build the draft of one group; document-level problems (credit notes) go to ``found``."""
     first = rows[0]
-    source = Source(file_key, file_sha256, key)
+    refs = tuple(r.ref for r in rows if r.ref is not None)
+    digest = fingerprint(sorted(ref.row_id for ref in refs)) if refs else None
+    source = Source(file_key, file_sha256, key, rows_digest=digest)
     days = [r.day for r in rows]
     order_refs = [(r.number, r.order_ref) for r in rows if r.order_ref]
     if first.document_type is DocumentType.INVOICE:
@@ -243,6 +371,7 @@ def _draft(
             period_end=max(days),
             order_ref=first.order_ref,
             source=source,
+            rows=refs,
         )
 
     # A credit note: one reason and one order reference for the document, a known invoice of
@@ -307,6 +436,7 @@ def _draft(
         corrects=InvoiceReference(lookup.number, lookup.issue_date),
         credit_reason=reasons[0][1],
         source=source,
+        rows=refs,
     )
     totals = draft.totals()
     try:

@@ -22,13 +22,14 @@ buyer is not added to the clients table: the send function writes to the address
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from invoicing.adapters import keys
 from invoicing.adapters.clients import ClientRepository
 from invoicing.adapters.documents import SourceGone
+from invoicing.adapters.invoices import RowsInvoiced
 from invoicing.adapters.messaging import Alerts
 from invoicing.business import GenerateSettings
 from invoicing.documents.fonts import prepared_fonts, undrawable
@@ -36,17 +37,20 @@ from invoicing.domain.invoice import Draft
 from invoicing.domain.ledger import Entry, Kind, State, cents
 from invoicing.domain.ledger import Source as EntrySource
 from invoicing.domain.problems import InputRejected, Problem
+from invoicing.domain.rows import InvoicedRow
 from invoicing.domain.text import forbidden_characters, quoted
 from invoicing.events import S3Object
 from invoicing.ingest.online_sale import read_online_sale
 from invoicing.ingest.report import problems_csv, spreadsheet_csv
-from invoicing.ingest.sales import InvoiceLookup
+from invoicing.ingest.sales import InvoiceLookup, SkippedRows
 from invoicing.services.bank_import import BANK_PREFIX, BankImport, BankOutcome
 from invoicing.services.configuration import CONFIG_PREFIX, ConfigUploads
 from invoicing.services.issuing import IssuedDocument, Issuer
 from invoicing.services.payment_book import PaymentBook
 from invoicing.services.validation import Rules, check_drafts, validate_clients, validate_sales
 
+#: Readings of one file when other runs keep invoicing its rows meanwhile.
+REPLANS = 5
 #: How many problems the operator's alert quotes; the report has them all.
 ALERT_PROBLEMS = 15
 
@@ -198,30 +202,73 @@ class FileImport:
     # --- sales ---------------------------------------------------------------------------------
 
     def _import_sales(self, upload: Upload, data: bytes) -> Outcome:
+        """Invoice the file's rows that are ready and invoiced by nobody yet. Another run may bill
+        some of them meanwhile (two pulls at once): the file is then read again, those rows left
+        out, until nothing is left to issue or ``REPLANS`` readings."""
         key = upload.key
-        try:
-            drafts = validate_sales(
-                data,
-                keys.file_name(key),
-                self.rules(),
-                clients=self.clients.all(),
-                file_key=key,
-                file_sha256=hashlib.sha256(data).hexdigest(),
-                find_invoice=self._lookup,
-            )
-        except InputRejected as rejected:
-            return self._reject(upload, rejected.problems)
-        return self._issue(upload, drafts)
+        issued: list[IssuedDocument] = []
+        for _ in range(REPLANS):
+            skipped = SkippedRows()
+            invoiced = self._invoiced_rows()
+            try:
+                drafts = validate_sales(
+                    data,
+                    keys.file_name(key),
+                    self.rules(),
+                    clients=self.clients.all(),
+                    file_key=key,
+                    file_sha256=hashlib.sha256(data).hexdigest(),
+                    find_invoice=self._lookup,
+                    invoiced=invoiced,
+                    skipped=skipped,
+                )
+            except InputRejected as rejected:
+                if issued:  # rows of this file were issued by the first reading: they stand
+                    raise
+                return self._reject(upload, rejected.problems)
+            try:
+                return self._issue(upload, drafts, skipped, issued)
+            except RowsInvoiced:
+                continue  # billed meanwhile by another run: read the file again
+        raise RuntimeError(f"{key}: its rows kept being invoiced by other runs; retried later")
 
-    def _issue(self, upload: Upload, drafts: Sequence[Draft]) -> Outcome:
-        """Issue validated drafts, write the summary, move the file to processed/."""
+    def _invoiced_rows(self) -> Callable[[str, int], Mapping[str, InvoicedRow]]:
+        """The rows invoiced before, per client and year, each ledger read once per reading."""
+        ledgers: dict[tuple[str, int], Mapping[str, InvoicedRow]] = {}
+
+        def invoiced(client_ref: str, year: int) -> Mapping[str, InvoicedRow]:
+            if (client_ref, year) not in ledgers:
+                ledgers[client_ref, year] = self.invoices.row_ledger(client_ref, year).rows
+            return ledgers[client_ref, year]
+
+        return invoiced
+
+    def _issue(
+        self,
+        upload: Upload,
+        drafts: Sequence[Draft],
+        skipped: SkippedRows | None = None,
+        issued: list[IssuedDocument] | None = None,
+    ) -> Outcome:
+        """Issue validated drafts, write the summary, move the file to processed/. ``issued``
+        collects what was issued (a re-reading after ``RowsInvoiced`` keeps it)."""
         key = upload.key
         stamp = self._place(upload, keys.processed)
         report = keys.summary_report(key, stamp)
-        issued: list[IssuedDocument] = []
+        issued = [] if issued is None else issued
         try:
             for draft in drafts:
                 issued.append(self.issuer.issue(draft))
+            # The invoices that bill the rows left out: listed again, and completed if a run
+            # died after numbering one (its PDF or its sending missing).
+            known = {item.number for item in issued}
+            found = [*skipped.by_this_file, *skipped.invoiced] if skipped else []
+            for number in dict.fromkeys(n for _, n in found):
+                if number not in known and (done := self.issuer.complete(number)) is not None:
+                    issued.append(done)
+                    known.add(number)
+        except RowsInvoiced:
+            raise
         except Exception as exc:
             # Some documents exist, others not yet: say so where the business and the operator
             # look, then fail so that SQS retries; the retry completes the file, never twice.
@@ -232,10 +279,12 @@ class FileImport:
                 _incomplete_text(self.documents.bucket, key, report, issued, drafts[len(issued) :], exc),
             )
             raise
-        self.documents.put(report, _summary_csv(issued), "text/csv; charset=utf-8")
+        self.documents.put(report, _summary_csv(issued, skipped), "text/csv; charset=utf-8")
         self._move(upload, keys.processed(key, stamp))
         created = sum(1 for item in issued if item.created)
         detail = f"{len(issued)} document(s), {created} new"
+        if skipped is not None and (skipped.invoiced or skipped.not_ready):
+            detail += f"; {len(skipped.invoiced)} row(s) already invoiced, {len(skipped.not_ready)} not ready"
         return Outcome(key, "invoices", detail, issued=tuple(issued), report_key=report)
 
     # --- sales paid online -----------------------------------------------------------------------
@@ -394,23 +443,77 @@ def _rows(draft: Draft) -> str:
     return "/".join(str(row) for row in sorted({line.source_row for line in draft.lines if line.source_row}))
 
 
-def _summary_csv(issued: Sequence[IssuedDocument]) -> bytes:
-    """What a file produced, for the business: opens in Excel, formulas neutralised."""
-    return spreadsheet_csv(
-        ["numero", "type", "client", "nom", "date", "echeance", "total_ht", "tva", "total_ttc", "pdf"],
-        (
+def _summary_csv(issued: Sequence[IssuedDocument], skipped: SkippedRows | None = None) -> bytes:
+    """What a file produced, for the business: opens in Excel, formulas neutralised. The rows it
+    did not invoice follow, one per line: already invoiced (and by which invoice), or not ready
+    (and their status)."""
+    documents = [
+        [
+            item.number,
+            "avoir" if item.is_credit_note else "facture",
+            item.client_ref,
+            item.client_name,
+            item.issue_date.strftime("%d/%m/%Y"),
+            item.due_date.strftime("%d/%m/%Y"),
+            str(item.total_excl_vat).replace(".", ","),
+            str(item.total_vat).replace(".", ","),
+            str(item.total_incl_vat).replace(".", ","),
+            item.pdf_key,
+            "",
+            "",
+        ]
+        for item in issued
+    ]
+    rows: list[list[object]] = []
+    if skipped is not None:
+        rows += [
             [
-                item.number,
-                "avoir" if item.is_credit_note else "facture",
-                item.client_ref,
-                item.client_name,
-                item.issue_date.strftime("%d/%m/%Y"),
-                item.due_date.strftime("%d/%m/%Y"),
-                str(item.total_excl_vat).replace(".", ","),
-                str(item.total_vat).replace(".", ","),
-                str(item.total_incl_vat).replace(".", ","),
-                item.pdf_key,
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                row,
+                f"déjà facturée ({number}) / already invoiced ({number})",
             ]
-            for item in issued
-        ),
+            for row, number in skipped.invoiced
+        ]
+        rows += [
+            [
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                row,
+                f"non prête (statut « {status} ») / not ready (status {status!r})",
+            ]
+            for row, status in skipped.not_ready
+        ]
+    return spreadsheet_csv(
+        [
+            "numero",
+            "type",
+            "client",
+            "nom",
+            "date",
+            "echeance",
+            "total_ht",
+            "tva",
+            "total_ttc",
+            "pdf",
+            "ligne",
+            "non facturée",
+        ],
+        [*documents, *sorted(rows, key=lambda r: int(str(r[10])))],
     )

@@ -125,6 +125,17 @@ class Issuer:
             default_terms=self.business.default_terms,
             policy=(self.config.policy() if self.config else None) or self.policy,
         )
+        return self._completed(stored)
+
+    def complete(self, number: str) -> IssuedDocument | None:
+        """An issued document made whole (its PDF and XML stored, its sending queued) when a
+        run died before: what a file whose rows it bills finds, read again. None if unknown."""
+        stored = self.invoices.get_by_number(number)
+        if stored is None:
+            return None
+        return self._completed(replace(stored, created=False))
+
+    def _completed(self, stored: StoredInvoice) -> IssuedDocument:
         pdf_key = self._ensure_documents(stored)
         stored = self._ensure_queued(stored)
         invoice = stored.invoice

@@ -22,9 +22,10 @@ from invoicing.domain.invoice import DocumentType, Draft, Invoice, issue
 from invoicing.domain.money import money_str
 from invoicing.domain.parties import Client
 from invoicing.domain.problems import InputRejected, Problem
+from invoicing.domain.rows import InvoicedRow
 from invoicing.domain.text import forbidden_characters
 from invoicing.ingest.clients import parse_clients
-from invoicing.ingest.sales import InvoiceLookup, parse_sales
+from invoicing.ingest.sales import InvoiceLookup, SkippedRows, parse_sales
 from invoicing.ingest.table import Table, read_table
 
 #: Longest error detail quoted in a report.
@@ -69,8 +70,11 @@ def validate_sales(
     file_key: str,
     file_sha256: str,
     find_invoice: Callable[[str], InvoiceLookup | None],
+    invoiced: Callable[[str, int], Mapping[str, InvoicedRow]] | None = None,
+    skipped: SkippedRows | None = None,
 ) -> tuple[Draft, ...]:
-    """The drafts of a sales file, each proven to render; or ``InputRejected``."""
+    """The drafts of a sales file, each proven to render; or ``InputRejected``. Rows invoiced
+    before (``invoiced``) and rows not ready are left out and told to ``skipped``."""
     drafts = parse_sales(
         read(data, name, rules),
         clients=clients,
@@ -78,6 +82,9 @@ def validate_sales(
         file_key=file_key,
         file_sha256=file_sha256,
         find_invoice=find_invoice,
+        ready=rules.business.ready_statuses,
+        invoiced=invoiced,
+        skipped=skipped,
     )
     limit = rules.business.max_documents_per_file
     if len(drafts) > limit:
