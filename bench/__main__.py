@@ -36,6 +36,9 @@ Figures (medians; ratios are against a baseline measured in this same run):
                                webhook_own_ms_p50 the same minus the time waiting for AWS calls,
                                webhook_baseline_ms_p50 two plain DynamoDB calls (bench/payments.py)
 - bank_lines_per_s             bank statement lines imported per second against 10,000 open invoices
+- rows_skip_per_s              rows recognised as already invoiced per second in a 20,000-row sheet of
+                               which 19,900 are, through file import against moto (bench/rows.py);
+                               rows_parse_per_s the same sheet read with no ledger, rows_skip_ratio
 - extract_field_accuracy       % of fields read exactly by the offline text-layer reader from the fixture
                                Factur-X PDFs, their embedded XML ignored and used as the truth (number,
                                dates, supplier, VAT id, totals, currency; target >= 90; bench/extraction.py)
@@ -323,6 +326,9 @@ def main() -> None:
 
     payments(report)
     bank(report)
+    from bench.rows import rows
+
+    rows(report)
     package_sizes()
     report("bench_seconds", time.perf_counter() - started, "s")
     OUT.mkdir(parents=True, exist_ok=True)
