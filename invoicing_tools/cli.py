@@ -2,7 +2,8 @@
 
 invoicing demo                         the whole flow on the embedded local AWS (make demo)
 invoicing local [--port 4566]          keep a local AWS running with every sample stack
-invoicing check SALES [--clients F]    validate an export offline, as the generate function would
+invoicing check SALES [--clients F] [--products F]
+                                       validate an export offline, as the generate function would
 invoicing invoices --stack NAME        list the invoices of a deployed stack (AWS credentials)
 invoicing overdue|show|pause|...       the reminders of a deployed stack (invoicing_tools.operate)
 invoicing payments unmatched|assign|record|show
@@ -26,6 +27,7 @@ from invoicing.domain.problems import InputRejected, Problem
 if TYPE_CHECKING:
     from invoicing.business import Business
     from invoicing.domain.invoice import Draft
+    from invoicing.ingest.sales import SkippedRows
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -80,15 +82,26 @@ def _local(args: argparse.Namespace) -> int:
     return 0
 
 
-def check_files(sales: Path, clients: Path | None, business: Business, day: date) -> tuple[Draft, ...]:
+def check_files(
+    sales: Path,
+    clients: Path | None,
+    business: Business,
+    day: date,
+    products: Path | None = None,
+    skipped: SkippedRows | None = None,
+) -> tuple[Draft, ...]:
     """What ``invoicing check`` does: the very validation the generate function runs, on
-    local files, without AWS. Raises ``InputRejected`` exactly as generate would refuse."""
-    from invoicing.services.validation import Rules, validate_clients, validate_sales
+    local files, without AWS. Raises ``InputRejected`` exactly as generate would refuse.
+    ``products``: the price list, read as generate reads ``incoming/products/``."""
+    from invoicing.services.validation import Rules, validate_clients, validate_products, validate_sales
 
     rules = Rules.for_business(business, day)
     known = {}
     if clients is not None:
         known = {c.ref: c for c in validate_clients(clients.read_bytes(), clients.name, rules)}
+    price_list = None
+    if products is not None:
+        price_list = {p.code: p for p in validate_products(products.read_bytes(), products.name, rules)}
     data = sales.read_bytes()
     if len(data) > business.max_input_bytes:  # generate refuses it unread, by its size alone
         raise InputRejected([Problem("too_large", params={"limit": business.max_input_bytes})])
@@ -100,6 +113,8 @@ def check_files(sales: Path, clients: Path | None, business: Business, day: date
         file_key=f"incoming/{sales.name}",
         file_sha256=hashlib.sha256(data).hexdigest(),
         find_invoice=lambda number: None,
+        products=price_list,
+        skipped=skipped,
     )
 
 
@@ -122,12 +137,17 @@ def _check(args: argparse.Namespace) -> int:
     except SettingsError as exc:
         print(f"configuration of {env.name}: {exc}", file=sys.stderr)
         return 2
+    from invoicing.ingest.sales import SkippedRows
+
+    skipped = SkippedRows()
     try:
         drafts = check_files(
             Path(args.sales),
             Path(args.clients) if args.clients else None,
             business,
             today(business.time_zone),
+            Path(args.products) if args.products else None,
+            skipped,
         )
     except InputRejected as rejected:
         for problem in rejected.problems:
@@ -144,6 +164,8 @@ def _check(args: argparse.Namespace) -> int:
             f"  {draft.buyer.ref:<10} {draft.buyer.name[:36]:<38} {len(draft.lines):>3} line(s)  "
             f"HT {totals.tax_basis_total:>10}  TVA {totals.vat_total:>9}  TTC {totals.grand_total:>10}"
         )
+    for row, code, listed, own in skipped.price_overrides:
+        print(f"  row {row}: {code} at {own} instead of the list price {listed} (flagged in the report)")
     print(f"{len(drafts)} document(s) would be issued.")
     return 0
 
@@ -320,6 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("check", help="validate a sales export offline")
     p.add_argument("sales")
     p.add_argument("--clients")
+    p.add_argument("--products", help="the price list (products file) the sales rows' codes refer to")
     p.add_argument("--config-env", help="samconfig environment whose business settings apply")
     p.set_defaults(run=_check)
     p = sub.add_parser("invoices", help="list the invoices of a deployed stack")

@@ -63,6 +63,8 @@ class Resources:
     dunning_table: str | None = None
     payments_table: str | None = None
     supplier_invoices_table: str | None = None
+    #: The price list (``PRODUCTS_TABLE``): products by code, upserted from incoming/products/.
+    products_table: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Resources:
@@ -76,6 +78,7 @@ class Resources:
             dunning_table=optional(env, "DUNNING_TABLE"),
             payments_table=optional(env, "PAYMENTS_TABLE"),
             supplier_invoices_table=optional(env, "SUPPLIER_INVOICES_TABLE"),
+            products_table=optional(env, "PRODUCTS_TABLE"),
         )
 
 

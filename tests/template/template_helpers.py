@@ -30,6 +30,7 @@ TABLE_ENV = {
     "INVOICES_TABLE": "InvoicesTable",
     "SEQUENCES_TABLE": "SequencesTable",
     "CLIENTS_TABLE": "ClientsTable",
+    "PRODUCTS_TABLE": "ProductsTable",
     "DUNNING_TABLE": "DunningTable",
     "PAYMENTS_TABLE": "PaymentsTable",
     "SUPPLIER_INVOICES_TABLE": "SupplierInvoicesTable",

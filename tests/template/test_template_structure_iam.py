@@ -209,9 +209,14 @@ def test_listing_versions_is_limited_to_the_drop_folders(template):
 
 def test_grants_nothing_uses_are_gone(template):
     """The idempotency table is the webhook's alone (each Stripe event applied once); generate
-    reads clients by scan and writes them in batches, nothing else."""
+    reads clients and products by scan and writes them in batches, nothing else."""
     for function in FUNCTIONS:
         users = [r for _, r in grants(template, function) if refs(r, "IdempotencyTable")]
         assert bool(users) == (function == "StripeWebhookFunction"), function
     clients = {a for a, r in grants(template, "GenerateFunction") if refs(r, "ClientsTable")}
     assert clients == {"dynamodb:BatchWriteItem", "dynamodb:Scan"}
+    # The price list likewise, and only generate touches it (it alone reads sales files).
+    for function in FUNCTIONS:
+        products = {a for a, r in grants(template, function) if refs(r, "ProductsTable")}
+        expected = {"dynamodb:BatchWriteItem", "dynamodb:Scan"} if function == "GenerateFunction" else set()
+        assert products == expected, function

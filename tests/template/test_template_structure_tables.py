@@ -28,6 +28,7 @@ def _key_schema(schema: list[dict]) -> tuple[tuple[str, str], ...]:
         ),
         ("SequencesTable", [("series", "HASH")], {}),
         ("ClientsTable", [("client_ref", "HASH")], {}),
+        ("ProductsTable", [("code", "HASH")], {}),
         ("DunningTable", [("invoice_id", "HASH"), ("step", "RANGE")], {}),
         (
             "PaymentsTable",
@@ -65,6 +66,7 @@ ALL_TABLES = (
     "InvoicesTable",
     "SequencesTable",
     "ClientsTable",
+    "ProductsTable",
     "DunningTable",
     "PaymentsTable",
     "SupplierInvoicesTable",
@@ -72,7 +74,7 @@ ALL_TABLES = (
 )
 
 
-def test_the_seven_tables_and_only_them(template):
+def test_the_eight_tables_and_only_them(template):
     assert set(resources(template, "AWS::DynamoDB::Table")) == set(ALL_TABLES)
 
 
@@ -82,6 +84,13 @@ def test_tables_are_on_demand_encrypted_and_recoverable(template, table):
     assert p["BillingMode"] == "PAY_PER_REQUEST"
     assert p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
     assert p["SSESpecification"]["SSEEnabled"] is True
+
+
+@pytest.mark.parametrize("table", ["ClientsTable", "ProductsTable"])
+def test_clients_and_the_price_list_are_kept_when_the_stack_goes(template, table):
+    resource = template["Resources"][table]
+    assert resource["DeletionPolicy"] == "Retain"
+    assert resource["UpdateReplacePolicy"] == "Retain"
 
 
 @pytest.mark.parametrize("table", ["InvoicesTable", "SequencesTable"])

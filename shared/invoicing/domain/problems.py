@@ -113,6 +113,25 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "peut être facturé.",
         "The business is under the VAT franchise (art. 293 B CGI): no VAT rate can be charged.",
     ),
+    "unknown_product": (
+        "Code produit inconnu : ajoutez-le à la liste de prix (incoming/products/) ou écrivez sur "
+        "la ligne sa désignation, son prix et sa TVA.",
+        "Unknown product code: add it to the price list (incoming/products/) or write its "
+        "description, price and VAT on the row.",
+    ),
+    "no_products_table": (
+        "Cette installation n'a pas de table des produits : redéployez la pile pour utiliser une "
+        "liste de prix.",
+        "This stack has no products table: redeploy it to use a price list.",
+    ),
+    "duplicate_product": (
+        "Code produit déjà utilisé à la ligne {first_row}.",
+        "Product code already used on row {first_row}.",
+    ),
+    "bad_product_code": (
+        "Code produit invalide : lettres, chiffres et + - _ / . uniquement, 35 caractères au plus.",
+        "Invalid product code: letters, digits and + - _ / . only, at most 35 characters.",
+    ),
     "unknown_client": (
         "Client inconnu : ajoutez-le au fichier clients (incoming/clients/).",
         "Unknown client: add it to the clients file (incoming/clients/).",

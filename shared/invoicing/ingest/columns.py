@@ -108,6 +108,59 @@ SALES_FIELDS: tuple[Field, ...] = (
     ),
     # Which rows are ready to invoice (the others are counted, not invoiced).
     _field("statut", "status", "etat", "state"),
+    # A code of the price list (invoicing.domain.products): the row takes from the product what
+    # it does not write itself.
+    _field(
+        "produit",
+        "code_produit",
+        "code_article",
+        "article_code",
+        "ref_produit",
+        "reference_produit",
+        "product",
+        "product_code",
+        "sku",
+    ),
+)
+
+#: With a product column, a row may take its description, price and VAT from the price list:
+#: those columns are no longer required (each row still needs them, from itself or its product).
+FROM_PRODUCT = frozenset({"description", "prix_unitaire_ht", "tva"})
+SALES_FIELDS_WITH_PRODUCTS: tuple[Field, ...] = tuple(
+    Field(f.name, f.aliases, False) if f.name in FROM_PRODUCT else f for f in SALES_FIELDS
+)
+
+PRODUCT_FIELDS: tuple[Field, ...] = (
+    _field(
+        "code",
+        "code_produit",
+        "code_article",
+        "article_code",
+        "reference",
+        "ref",
+        "ref_produit",
+        "reference_produit",
+        "sku",
+        "product_code",
+        required=True,
+    ),
+    _field("libelle", "designation", "description", "label", "intitule", "produit", "product", required=True),
+    _field("unite", "unit"),
+    _field(
+        "prix_unitaire_ht",
+        "prix_unitaire",
+        "pu_ht",
+        "pu",
+        "prix",
+        "prix_ht",
+        "tarif",
+        "unit_price",
+        "unit_price_excl_vat",
+        "price",
+        required=True,
+    ),
+    _field("tva", "taux_tva", "taux_de_tva", "vat", "vat_rate", required=True),
+    _field("exoneration", "motif_exoneration", "vat_exemption", "exemption"),
 )
 
 CLIENT_FIELDS: tuple[Field, ...] = (
@@ -160,6 +213,14 @@ class ColumnMap:
         """The header as written in the file (the canonical name when the column is absent)."""
         position = self.index.get(name)
         return self.headers[position] if position is not None else name
+
+
+def match_sales_columns(headers: Sequence[str]) -> ColumnMap:
+    """The columns of a sales file: description, price and VAT are required unless a product
+    column can supply them."""
+    products = next(f for f in SALES_FIELDS if f.name == "produit")
+    with_products = any(normalise(header) in products.aliases for header in headers)
+    return match_columns(headers, SALES_FIELDS_WITH_PRODUCTS if with_products else SALES_FIELDS)
 
 
 def match_columns(headers: Sequence[str], fields: Sequence[Field]) -> ColumnMap:

@@ -24,8 +24,9 @@ from typing import TypeVar
 
 from invoicing.domain.invoice import Discount, DocumentType, Draft, InvoiceReference, Line, Source
 from invoicing.domain.money import money_str, round_money
-from invoicing.domain.parties import Client, Seller
+from invoicing.domain.parties import Client, Seller, VatRegime
 from invoicing.domain.problems import InputRejected, Problem
+from invoicing.domain.products import Product, product_index, product_key
 from invoicing.domain.receivable import CreditRefused, Receivable, rate_shares
 from invoicing.domain.rows import (
     DEFAULT_READY,
@@ -37,7 +38,7 @@ from invoicing.domain.rows import (
     fold,
 )
 from invoicing.domain.vat import VatTreatment
-from invoicing.ingest.columns import SALES_FIELDS, ColumnMap, match_columns
+from invoicing.ingest.columns import ColumnMap, match_sales_columns
 from invoicing.ingest.table import ProblemList, Table, by_row
 from invoicing.ingest.values import (
     Cell,
@@ -58,6 +59,7 @@ UNIT_LIMIT = 30
 INVOICE_NUMBER_LIMIT = 100
 REASON_LIMIT = 500
 ROW_ID_LIMIT = 100
+PRODUCT_CODE_LIMIT = 100
 #: Characters of an upload's tag kept with the rows it invoiced.
 FILE_TAG = 16
 DEFAULT_UNIT = "u"
@@ -85,6 +87,9 @@ class SkippedRows:
     not_ready: list[tuple[int, str]] = field(default_factory=list)
     #: Rows this very file invoiced in a run that died before it finished: (row, number).
     by_this_file: list[tuple[int, str]] = field(default_factory=list)
+    #: Rows invoiced at a price of their own instead of their product's (row, product code,
+    #: list price, row price): invoiced as written, and flagged in the report.
+    price_overrides: list[tuple[int, str, Decimal, Decimal]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -101,15 +106,31 @@ class _SalesRow:
     row_id: str | None = None
     #: Its identity, once the rows of the file are all known (``_new_rows``).
     ref: RowRef | None = None
+    #: The product code (folded) whose values this row takes, and which ones it takes
+    #: (``description``, ``unite``, ``prix_unitaire_ht``, ``tva``).
+    product: str | None = None
+    from_list: frozenset[str] = frozenset()
+    #: (code, list price, row price) when the row writes a price other than its product's.
+    override: tuple[str, Decimal, Decimal] | None = None
 
     def identity(self) -> tuple[str, str]:
-        """(what the row is, what it bills): see ``invoicing.domain.rows``."""
+        """(what the row is, what it bills): see ``invoicing.domain.rows``.
+
+        A value the row takes from the price list counts as its product code, not as the value
+        the list gives today: the list's prices may change after the row is invoiced, and the row
+        must stay the row it was (neither billed again nor "changed after invoicing"). A row
+        without a product code, or writing every value itself, has the identity it always had.
+        """
         line = self.line
+
+        def written(name: str, text: str) -> str:
+            return f"product:{self.product}" if name in self.from_list else text
+
         billed = [
             fold(self.client.ref),
             f"{line.quantity.normalize():f}",
-            f"{line.unit_price.normalize():f}",
-            str(line.vat),
+            written("prix_unitaire_ht", f"{line.unit_price.normalize():f}"),
+            written("tva", str(line.vat)),
             repr(line.discount),
             self.document_type.value,
             self.invoice_number or "",
@@ -117,8 +138,8 @@ class _SalesRow:
         whole = [
             *billed,
             self.day.isoformat(),
-            fold(line.description),
-            fold(line.unit),
+            written("description", fold(line.description)),
+            written("unite", fold(line.unit)),
             fold(self.order_ref or ""),
         ]
         return fingerprint(whole), fingerprint(billed)
@@ -152,6 +173,7 @@ def parse_sales(
     ready: ReadyStatuses | None = None,
     invoiced: Callable[[str, int], Mapping[str, InvoicedRow]] | None = None,
     skipped: SkippedRows | None = None,
+    products: Mapping[str, Product] | None = None,
 ) -> tuple[Draft, ...]:
     """Validate the whole table, then group its rows into drafts.
 
@@ -160,11 +182,18 @@ def parse_sales(
     (``invoicing.domain.rows``): those are left out (``skipped.invoiced``), and one that has its
     own id but bills otherwise now is a problem for the whole file.
 
+    With a product column, a row giving a code of ``products`` (the price list) takes from it
+    the description, unit, price and VAT it does not write itself; a price of its own that
+    differs from the list's is invoiced as written and told to ``skipped.price_overrides``. A
+    code the list does not know is a problem, unless there is no price list at all and the row
+    needs nothing from it (an export's SKU column then stays what it was: ignored).
+
     Raises ``InputRejected`` with every problem found (at most ``MAX_PROBLEMS``); nothing is
     returned partially. Drafts come in the order of their first row; lines keep file order.
     """
-    columns = match_columns(table.headers, SALES_FIELDS)
+    columns = match_sales_columns(table.headers)
     index = client_index(clients)
+    catalogue = product_index(products.values()) if products else {}
     problems = ProblemList()
     skipped = skipped if skipped is not None else SkippedRows()
     ready = ready or ReadyStatuses.of(DEFAULT_READY)
@@ -177,13 +206,15 @@ def parse_sales(
             if status not in ready:
                 skipped.not_ready.append((row.number, status.strip()[:60]))
                 continue
-        result = _parse_row(row.number, row.cells, columns, index, seller, problems)
+        result = _parse_row(row.number, row.cells, columns, index, seller, problems, catalogue)
         if result is not None:
             parsed.append(result)
     # The upload (its key and content) a row was invoiced from: a retry of this very upload
     # finds its own rows; the same content dropped under another name does not.
     tag = hashlib.sha256(f"{file_key}|{file_sha256}".encode()).hexdigest()[:FILE_TAG]
     parsed = _new_rows(parsed, columns, invoiced, skipped, problems, tag)
+    # Flagged on the rows this file invoices (not on those invoiced before, nor not ready).
+    skipped.price_overrides.extend((item.number, *item.override) for item in parsed if item.override)
 
     # Group-level checks run on the valid rows only. Lines are never negative, so a credit note
     # found to exceed its invoice with some rows missing exceeds it with all of them too.
@@ -218,8 +249,12 @@ def _parse_row(
     clients: Mapping[str, Client],
     seller: Seller,
     problems: ProblemList,
+    products: Mapping[str, Product],
 ) -> _SalesRow | None:
-    """Check every cell of one row; return its parsed form (None when any cell is wrong)."""
+    """Check every cell of one row; return its parsed form (None when any cell is wrong).
+
+    ``products``: the price list by folded code (``product_key``), empty when there is none.
+    """
 
     def cell(name: str) -> Cell:
         return _cell(columns, cells, number, name)
@@ -241,11 +276,62 @@ def _parse_row(
         if client is None:
             found.append(client_cell.problem("unknown_client"))
     day = value(parse_date(cell("date")))
-    description = value(parse_text(cell("description"), limit=DESCRIPTION_LIMIT, required=True))
+
+    # What the row writes itself, and what it may take from its product.
+    description_cell, unit_cell, price_cell = cell("description"), cell("unite"), cell("prix_unitaire_ht")
+    vat_cell, exemption_cell = cell("tva"), cell("exoneration")
+    # Under the franchise a row without a rate is exempt: it never needs the list's VAT.
+    vat_written = not (vat_cell.blank and exemption_cell.blank) or seller.vat_regime is VatRegime.FRANCHISE
+    missing = {
+        name
+        for name, written in (
+            ("description", not description_cell.blank),
+            ("prix_unitaire_ht", not price_cell.blank),
+            ("tva", vat_written),
+        )
+        if not written
+    }
+    product: Product | None = None
+    # A code the list does not know: the values it should give are not asked for again.
+    unknown = False
+    code_cell = cell("produit")
+    code = value(parse_text(code_cell, limit=PRODUCT_CODE_LIMIT)) if columns.has("produit") else None
+    if code is None and columns.has("produit") and not code_cell.blank:
+        unknown = True  # an unreadable code (its problem is named): no product to take from
+    elif code is not None:
+        product = products.get(product_key(code))
+        if product is None and (products or missing):
+            found.append(code_cell.problem("unknown_product"))
+            unknown = True
+    from_list: set[str] = set()
+    if product is not None:
+        from_list = set(missing)
+        if unit_cell.blank and product.unit:
+            from_list.add("unite")
+
+    description: str | None = None
+    if product is not None and "description" in from_list:
+        description = product.label
+    elif not (unknown and "description" in missing):
+        description = value(parse_text(description_cell, limit=DESCRIPTION_LIMIT, required=True))
     quantity = value(parse_quantity(cell("quantite")))
-    unit = value(parse_text(cell("unite"), limit=UNIT_LIMIT)) or DEFAULT_UNIT
-    unit_price = value(parse_unit_price(cell("prix_unitaire_ht")))
-    vat: VatTreatment | None = value(parse_vat(cell("tva"), cell("exoneration"), seller.vat_regime))
+    if product is not None and "unite" in from_list:
+        unit = product.unit or DEFAULT_UNIT
+    else:
+        unit = value(parse_text(unit_cell, limit=UNIT_LIMIT)) or DEFAULT_UNIT
+    unit_price: Decimal | None = None
+    override: tuple[str, Decimal, Decimal] | None = None
+    if product is not None and "prix_unitaire_ht" in from_list:
+        unit_price = product.unit_price
+    elif not (unknown and "prix_unitaire_ht" in missing):
+        unit_price = value(parse_unit_price(price_cell))
+        if product is not None and unit_price is not None and unit_price != product.unit_price:
+            override = (product.code, product.unit_price, unit_price)
+    vat: VatTreatment | None = None
+    if product is not None and "tva" in from_list:
+        vat = product.vat
+    elif not (unknown and "tva" in missing):
+        vat = value(parse_vat(vat_cell, exemption_cell, seller.vat_regime))
     order_ref = value(parse_text(cell("reference_commande"), limit=ORDER_REF_LIMIT))
     discount_cell = cell("remise")
     discount: Discount | None = value(parse_discount(discount_cell))
@@ -288,7 +374,20 @@ def _parse_row(
         service_date=day,
         source_row=number,
     )
-    return _SalesRow(number, client, day, line, document_type, order_ref, invoice_number, reason, row_id)
+    return _SalesRow(
+        number,
+        client,
+        day,
+        line,
+        document_type,
+        order_ref,
+        invoice_number,
+        reason,
+        row_id,
+        product=product.key if product is not None and from_list else None,
+        from_list=frozenset(from_list),
+        override=override,
+    )
 
 
 def _new_rows(

@@ -17,6 +17,11 @@ then issued paid through the issuer, moved to ``processed/stripe/`` with its sum
 is refused like any file (report, alert, ``rejected/stripe/``). Its invoice id depends on the
 session only: the same session written again, even with other bytes, is the same invoice. Its
 buyer is not added to the clients table: the send function writes to the address on the invoice.
+
+A products file (``incoming/products/``, the price list) is checked whole like a clients file and
+upserted into the products table; sales rows then give a product code instead of a description,
+price and VAT. A row invoiced at a price of its own instead of the list's is flagged in its
+file's summary.
 """
 
 from __future__ import annotations
@@ -25,12 +30,14 @@ import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 
 from invoicing.adapters import keys
 from invoicing.adapters.clients import ClientRepository
 from invoicing.adapters.documents import SourceGone
 from invoicing.adapters.invoices import RowsInvoiced
 from invoicing.adapters.messaging import Alerts
+from invoicing.adapters.products import ProductRepository
 from invoicing.business import GenerateSettings
 from invoicing.documents.fonts import prepared_fonts, undrawable
 from invoicing.domain.invoice import Draft
@@ -47,12 +54,20 @@ from invoicing.services.bank_import import BANK_PREFIX, BankImport, BankOutcome
 from invoicing.services.configuration import CONFIG_PREFIX, ConfigUploads
 from invoicing.services.issuing import IssuedDocument, Issuer
 from invoicing.services.payment_book import PaymentBook
-from invoicing.services.validation import Rules, check_drafts, validate_clients, validate_sales
+from invoicing.services.validation import (
+    Rules,
+    check_drafts,
+    validate_clients,
+    validate_products,
+    validate_sales,
+)
 
 #: Readings of one file when other runs keep invoicing its rows meanwhile.
 REPLANS = 5
 #: How many problems the operator's alert quotes; the report has them all.
 ALERT_PROBLEMS = 15
+#: The price list is dropped here (CSV or XLSX), and upserted like the clients file.
+PRODUCTS_PREFIX = "incoming/products/"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +91,8 @@ class Outcome:
     issued: tuple[IssuedDocument, ...] = ()
     clients: int = 0
     problems: tuple[Problem, ...] = field(default=())
+    #: Products created or updated by a products file.
+    products: int = 0
     report_key: str | None = None
 
 
@@ -88,8 +105,10 @@ class FileImport:
         alerts: Alerts,
         bank: BankImport | None = None,
         book: PaymentBook | None = None,
+        products: ProductRepository | None = None,
     ) -> None:
         self.issuer = issuer
+        self.products = products
         self.bank = bank
         self.book = book
         self.business = issuer.business
@@ -112,6 +131,7 @@ class FileImport:
             alerts=Alerts(settings.alerts_topic_arn),
             bank=bank,
             book=bank.book if bank is not None else None,
+            products=ProductRepository(settings.resources) if settings.resources.products_table else None,
         )
 
     def rules(self) -> Rules:
@@ -146,6 +166,8 @@ class FileImport:
         stored = self.documents.get(key, upload.version_id)
         if stored is None:
             return self._gone(key)
+        if key.startswith(PRODUCTS_PREFIX):
+            return self._import_products(upload, stored.data)
         if keys.is_clients_file(key):
             return self._import_clients(upload, stored.data)
         if keys.is_online_sale(key):
@@ -199,6 +221,21 @@ class FileImport:
             detail += f"; {len(released)} document(s) waiting for an address queued: {', '.join(released)}"
         return Outcome(key, "clients", detail, clients=count)
 
+    # --- products (the price list) -------------------------------------------------------------
+
+    def _import_products(self, upload: Upload, data: bytes) -> Outcome:
+        key = upload.key
+        if self.products is None:
+            return self._reject(upload, [Problem("no_products_table")])
+        try:
+            products = validate_products(data, keys.file_name(key), self.rules())
+        except InputRejected as rejected:
+            return self._reject(upload, rejected.problems)
+        count = self.products.upsert(products, source_key=key)
+        stamp = self._place(upload, keys.processed)
+        self._move(upload, keys.processed(key, stamp))
+        return Outcome(key, "products", f"{count} product(s) created or updated", products=count)
+
     # --- sales ---------------------------------------------------------------------------------
 
     def _import_sales(self, upload: Upload, data: bytes) -> Outcome:
@@ -207,6 +244,7 @@ class FileImport:
         out, until nothing is left to issue or ``REPLANS`` readings."""
         key = upload.key
         issued: list[IssuedDocument] = []
+        products = self.products.all() if self.products is not None else None
         for _ in range(REPLANS):
             skipped = SkippedRows()
             invoiced = self._invoiced_rows()
@@ -221,6 +259,7 @@ class FileImport:
                     find_invoice=self._lookup,
                     invoiced=invoiced,
                     skipped=skipped,
+                    products=products,
                 )
             except InputRejected as rejected:
                 if issued:  # rows of this file were issued by the first reading: they stand
@@ -285,6 +324,8 @@ class FileImport:
         detail = f"{len(issued)} document(s), {created} new"
         if skipped is not None and (skipped.invoiced or skipped.not_ready):
             detail += f"; {len(skipped.invoiced)} row(s) already invoiced, {len(skipped.not_ready)} not ready"
+        if skipped is not None and skipped.price_overrides:
+            detail += f"; {len(skipped.price_overrides)} row(s) priced otherwise than the price list"
         return Outcome(key, "invoices", detail, issued=tuple(issued), report_key=report)
 
     # --- sales paid online -----------------------------------------------------------------------
@@ -446,7 +487,8 @@ def _rows(draft: Draft) -> str:
 def _summary_csv(issued: Sequence[IssuedDocument], skipped: SkippedRows | None = None) -> bytes:
     """What a file produced, for the business: opens in Excel, formulas neutralised. The rows it
     did not invoice follow, one per line: already invoiced (and by which invoice), or not ready
-    (and their status)."""
+    (and their status); then the rows invoiced at a price of their own instead of the price
+    list's (``remarque``)."""
     documents = [
         [
             item.number,
@@ -461,44 +503,29 @@ def _summary_csv(issued: Sequence[IssuedDocument], skipped: SkippedRows | None =
             item.pdf_key,
             "",
             "",
+            "",
         ]
         for item in issued
     ]
     rows: list[list[object]] = []
     if skipped is not None:
         rows += [
-            [
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                row,
-                f"déjà facturée ({number}) / already invoiced ({number})",
-            ]
+            [*[""] * 10, row, f"déjà facturée ({number}) / already invoiced ({number})", ""]
             for row, number in skipped.invoiced
         ]
         rows += [
-            [
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                row,
-                f"non prête (statut « {status} ») / not ready (status {status!r})",
-            ]
+            [*[""] * 10, row, f"non prête (statut « {status} ») / not ready (status {status!r})", ""]
             for row, status in skipped.not_ready
+        ]
+        rows += [
+            [
+                *[""] * 10,
+                row,
+                "",
+                f"{code} : prix de la ligne ({_price(own)}) au lieu du tarif ({_price(listed)}) / "
+                f"row price instead of the list price",
+            ]
+            for row, code, listed, own in skipped.price_overrides
         ]
     return spreadsheet_csv(
         [
@@ -514,6 +541,13 @@ def _summary_csv(issued: Sequence[IssuedDocument], skipped: SkippedRows | None =
             "pdf",
             "ligne",
             "non facturée",
+            "remarque",
         ],
         [*documents, *sorted(rows, key=lambda r: int(str(r[10])))],
     )
+
+
+def _price(amount: Decimal) -> str:
+    """A unit price as the business writes it: decimal comma, at least the cents."""
+    text = f"{amount:.2f}" if amount == amount.quantize(Decimal("0.01")) else f"{amount.normalize():f}"
+    return text.replace(".", ",")

@@ -22,9 +22,11 @@ from invoicing.domain.invoice import DocumentType, Draft, Invoice, issue
 from invoicing.domain.money import money_str
 from invoicing.domain.parties import Client
 from invoicing.domain.problems import InputRejected, Problem
+from invoicing.domain.products import Product
 from invoicing.domain.rows import InvoicedRow
 from invoicing.domain.text import forbidden_characters
 from invoicing.ingest.clients import parse_clients
+from invoicing.ingest.products import parse_products
 from invoicing.ingest.sales import InvoiceLookup, SkippedRows, parse_sales
 from invoicing.ingest.table import Table, read_table
 
@@ -61,6 +63,18 @@ def validate_clients(data: bytes, name: str, rules: Rules) -> tuple[Client, ...]
     return clients
 
 
+def validate_products(data: bytes, name: str, rules: Rules) -> tuple[Product, ...]:
+    """The products of a products file (the price list), or ``InputRejected`` with every
+    problem: labels and units must print, as a sales row's would."""
+    products = parse_products(read(data, name, rules), vat_regime=rules.business.seller.vat_regime)
+    _check_printable(
+        (None, "libelle / unite", text)
+        for product in products
+        for text in (product.label, product.unit or "")
+    )
+    return products
+
+
 def validate_sales(
     data: bytes,
     name: str,
@@ -72,9 +86,11 @@ def validate_sales(
     find_invoice: Callable[[str], InvoiceLookup | None],
     invoiced: Callable[[str, int], Mapping[str, InvoicedRow]] | None = None,
     skipped: SkippedRows | None = None,
+    products: Mapping[str, Product] | None = None,
 ) -> tuple[Draft, ...]:
     """The drafts of a sales file, each proven to render; or ``InputRejected``. Rows invoiced
-    before (``invoiced``) and rows not ready are left out and told to ``skipped``."""
+    before (``invoiced``) and rows not ready are left out and told to ``skipped``; rows with a
+    product code take what they do not write from ``products`` (the price list)."""
     drafts = parse_sales(
         read(data, name, rules),
         clients=clients,
@@ -85,6 +101,7 @@ def validate_sales(
         ready=rules.business.ready_statuses,
         invoiced=invoiced,
         skipped=skipped,
+        products=products,
     )
     limit = rules.business.max_documents_per_file
     if len(drafts) > limit:
