@@ -371,6 +371,7 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(run=_preview_email)
     __import__("invoicing_tools.operate", fromlist=["register"]).register(sub)  # overdue, pause, resume...
     __import__("invoicing_tools.suppliers", fromlist=["register"]).register(sub)  # extract, suppliers, export
+    __import__("invoicing_tools.sheets", fromlist=["register"]).register(sub)  # pull
     args = parser.parse_args(argv)
     return int(args.run(args))
 

@@ -40,7 +40,7 @@ from invoicing.domain.invoice import CreditedLine
 from invoicing.services.credit_notes import issue_credit_note
 from invoicing.services.issuing import Issuer
 from invoicing.settings import Resources
-from invoicing_tools import demo_payments, demo_suppliers
+from invoicing_tools import demo_payments, demo_sheets, demo_suppliers
 from invoicing_tools.local_aws.runtime import LocalRuntime
 from invoicing_tools.local_aws.samconfig import Environment, environments
 from invoicing_tools.local_aws.server import REGION, LocalAws
@@ -83,10 +83,12 @@ def _outcome(run: BusinessRun, name: str) -> str:
     s3 = boto3.client("s3", region_name=REGION)
     bucket = run.stack.resource("DocumentsBucket")
     listing = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])}
-    if f"rejected/{name}" in listing or f"rejected/clients/{name}" in listing:
+    if any(f"rejected/{folder}{name}" in listing for folder in ("", "clients/", "products/")):
         return "REFUSÉ — voir le rapport d'erreurs"
     if f"processed/clients/{name}" in listing:
         return "clients importés"
+    if f"processed/products/{name}" in listing:
+        return "tarifs importés"
     if f"processed/{name}" in listing:
         return "documents créés"
     return "en attente (voir les journaux)"
@@ -103,6 +105,11 @@ def run(out: Path = PROJECT / "out" / "demo") -> dict[str, Any]:
     aws.activate()
     stripe = StripeStub()  # Stripe's API on loopback: Checkout pages, line items
     stripe.start()
+    from invoicing_tools.local_aws.sheets_stub import SheetsStub
+
+    sheets = SheetsStub()  # Google's token endpoint and Sheets API on loopback
+    sheets.start()
+    sheet_events: list[dict[str, Any]] = []
     configured = environments()
     runs: list[BusinessRun] = []
     payments: list[dict[str, Any]] = []
@@ -113,9 +120,14 @@ def run(out: Path = PROJECT / "out" / "demo") -> dict[str, Any]:
             runtime = LocalRuntime(aws, stack, log_dir=out / "logs" / stack.name)
             business = BusinessRun(env, stack, runtime, _subscribe_alerts(stack))
             demo_payments.connect(stack, runtime, stripe)
+            if not runs:  # the first business keeps its timesheet in a Google Sheet
+                demo_sheets.connect(stack, runtime, sheets)
             runs.append(business)
             for path in sorted(folder.glob("clients.*")):
                 _drop(business, path, f"incoming/clients/{path.name}")
+                business.files.append((path.name, _outcome(business, path.name)))
+            for path in sorted(folder.glob("produits.*")):  # the price list, when the business has one
+                _drop(business, path, f"incoming/products/{path.name}")
                 business.files.append((path.name, _outcome(business, path.name)))
             for path in sorted(folder.glob("ventes-*")):
                 _drop(business, path, f"incoming/{path.name}")
@@ -133,6 +145,9 @@ def run(out: Path = PROJECT / "out" / "demo") -> dict[str, Any]:
         timeline: list[dict[str, Any]] = []
         purchases: dict[str, Any] = {}
         if runs:
+            sheet_events = demo_sheets.living_sheet(
+                runs[0].stack, runs[0].runtime, sheets, SAMPLES / "conseil-horizon"
+            )
             _credit_notes(runs[0])
             payments = _payments(runs, stripe)
             from invoicing.services.clock import today
@@ -142,11 +157,13 @@ def run(out: Path = PROJECT / "out" / "demo") -> dict[str, Any]:
         summary = _collect(runs, out)
         summary["payments"] = payments
         summary["suppliers"] = purchases
+        summary["living_sheet"] = sheet_events
         summary["dunning"] = {"business": runs[0].stack.name if runs else None, "timeline": timeline}
     finally:
         for business in runs:
             business.runtime.close()
         stripe.stop()
+        sheets.stop()
         aws.stop()
     summary["seconds"] = round(time.monotonic() - started, 1)
     (out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
@@ -529,6 +546,13 @@ def _print(summary: dict[str, Any], out: Path) -> None:
             print(f"  {doc['number']:<14}{who:<40}{doc['issue_date']:>11}{ht:>13}{tva:>11}{ttc:>13}  {kind}")
         for subject in business["alerts"]:
             print(f"  alerte opérateur : {subject}")
+    if summary.get("living_sheet"):
+        print("\nLa feuille d'heures qui grandit (conseil-horizon) : seules les lignes nouvelles et validées")
+        for event in summary["living_sheet"]:
+            issued = ", ".join(event["issued"]) or "aucune facture"
+            skipped = f"{len(event['already'])} ligne(s) déjà facturée(s)"
+            waiting = f", {len(event['not_ready'])} en attente" if event["not_ready"] else ""
+            print(f"  {event['source']:<34} {issued} ; {skipped}{waiting}")
     if summary.get("payments"):
         print("\nPaiements")
         for event in summary["payments"]:

@@ -1,4 +1,6 @@
 """generate: S3 ``incoming/`` -> SQS -> here. Parses the batch, hands each file to file import.
+EventBridge Scheduler's ``{"task": "sheet-pull"}`` pulls the stack's Google Sheet into
+``incoming/sheets/``, which comes back here as an upload.
 
 A file that fails for an unexpected reason (not bad input: that is answered with a report)
 is reported as a batch item failure: SQS redelivers it, and after five attempts it lands in
@@ -42,8 +44,21 @@ def record_handler(record: SQSRecord) -> None:
         count("InvoicesIssued", sum(1 for item in outcome.issued if item.created))
 
 
+def _pull() -> dict[str, Any]:
+    pulled = importer.pull_sheet()
+    if pulled is None:
+        logger.warning("sheet pull scheduled, but the stack names no Google Sheet")
+        return {"pulled": None}
+    logger.info("sheet pulled", extra={"key": pulled.key, "rows": pulled.rows, "reason": pulled.reason})
+    count("SheetPulls")
+    count("SheetPullsFailed", int(pulled.key is None and pulled.reason not in (None, "no_rows")))
+    return {"pulled": pulled.key, "rows": pulled.rows, "reason": pulled.reason}
+
+
 @observability.handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if event.get("task") == "sheet-pull":  # EventBridge Scheduler, or invoicing pull
+        return _pull()
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )

@@ -11,6 +11,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from invoicing.domain import identifiers
 from invoicing.domain.dunning_policy import DunningPolicy, PolicyError
@@ -19,7 +20,7 @@ from invoicing.domain.numbering import NumberingPattern
 from invoicing.domain.parties import Address, Locale, OperationCategory, Seller, VatRegime
 from invoicing.domain.rows import DEFAULT_READY, ReadyStatuses
 from invoicing.domain.terms import LatePenalty, PaymentTerms
-from invoicing.settings import Resources, SettingsError, flag, get, optional
+from invoicing.settings import Resources, SettingsError, SheetSettings, flag, get, optional
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +167,8 @@ class GenerateSettings:
     #: The reminder policy new invoices open with (``DUNNING_POLICY``; a bucket's
     #: ``config/dunning.json`` takes precedence).
     dunning_policy: DunningPolicy = field(default_factory=DunningPolicy)
+    #: The Google Sheet pulled on schedule (``services.sheet_pull.SheetSettings``), if any.
+    sheet: Any = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> GenerateSettings:
@@ -182,4 +185,5 @@ class GenerateSettings:
             alerts_topic_arn=get(env, "ALERTS_TOPIC_ARN"),
             lock_invoices=_enabled("INVOICE_OBJECT_LOCK", get(env, "INVOICE_OBJECT_LOCK", "Disabled")),
             dunning_policy=policy,
+            sheet=SheetSettings.from_env(env),
         )

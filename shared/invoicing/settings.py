@@ -383,3 +383,42 @@ def _time_zone(name: str) -> str:
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise SettingsError(f"TIME_ZONE: unknown time zone {name!r}") from exc
     return name
+
+
+@dataclass(frozen=True, slots=True)
+class SheetSettings:
+    """The Google Sheet the generate function pulls: ``SHEET_SPREADSHEET_ID`` + ``SHEET_RANGE``
+    (the Sheets API, with the service-account key of the Secrets Manager secret
+    ``SHEET_SECRET_ID``), or ``SHEET_CSV_URL`` (a "publish to the web" link). ``SHEET_NAME``
+    names the snapshots; ``SHEETS_API_BASE`` (and loopback links) only for the local stub. The
+    template's parameters check their shapes; ``invoicing.adapters.sheets.SheetSource`` checks
+    them again when the sheet is pulled."""
+
+    spreadsheet_id: str | None
+    range: str
+    csv_url: str | None
+    secret_id: str | None
+    name: str = "sheet"
+    api_base: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> SheetSettings | None:
+        spreadsheet = (env.get("SHEET_SPREADSHEET_ID") or "").strip() or None
+        csv_url = (env.get("SHEET_CSV_URL") or "").strip() or None
+        if spreadsheet is None and csv_url is None:
+            return None
+        wanted = env.get("SHEET_NAME") or "sheet"
+        name = "".join(c for c in wanted if c.isalnum() or c in "-_")[:40] or "sheet"
+        return cls(
+            spreadsheet_id=spreadsheet,
+            range=(env.get("SHEET_RANGE") or "A1:Z").strip(),
+            csv_url=csv_url,
+            secret_id=(env.get("SHEET_SECRET_ID") or "").strip() or None,
+            name=name,
+            api_base=(env.get("SHEETS_API_BASE") or "").strip() or None,
+        )
+
+    @property
+    def loopback(self) -> bool:
+        """The local stub (tests, the demo): never in AWS."""
+        return any((value or "").startswith("http://127.0.0.1") for value in (self.api_base, self.csv_url))

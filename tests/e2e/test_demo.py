@@ -141,3 +141,19 @@ def test_demo_makes_the_sample_invoices_and_shows_where(tmp_path: Path):
     assert {"PM-2026-0412", "2026-118"} <= {row[8] for row in rows if row[0] == "HA"}
     assert (out / "exports" / "XIMPORT.TXT").stat().st_size > 0
     assert "Factures fournisseurs" in done.stdout
+
+    # The living timesheet: week 47's export, then week 48's (with week 47's rows and one row still
+    # "En attente"), then week 49 pulled from the stub Google Sheets API: only new, validated rows.
+    sheet = summary["living_sheet"]
+    assert [(len(e["issued"]), len(e["already"]), len(e["not_ready"])) for e in sheet] == [
+        (2, 0, 0),
+        (2, 3, 1),
+        (2, 5, 0),
+    ]
+    assert sheet[-1]["source"].startswith("Google Sheets")
+    assert "La feuille d'heures qui grandit" in done.stdout
+    week48 = (out / "reports" / "conseil-horizon--heures-semaine-48.csv.invoices.csv").read_text(
+        encoding="utf-8-sig"
+    )
+    assert week48.count("déjà facturée (FA2026-") == 3
+    assert "non prête (statut « En attente »)" in week48

@@ -126,6 +126,7 @@ BUCKET = "(the bucket itself)"
                     "s3:DeleteObject",
                     "s3:DeleteObjectVersion",
                 },
+                "incoming/sheets/": {"s3:PutObject"},  # the pulled Google Sheet's snapshots
                 # bank statements: read, then moved to processed/ or rejected/
                 "bank/": {
                     "s3:GetObject",

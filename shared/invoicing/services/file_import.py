@@ -31,6 +31,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from invoicing.adapters import keys
 from invoicing.adapters.clients import ClientRepository
@@ -125,7 +126,7 @@ class FileImport:
         """Wired to the stack's resources. Fonts are prepared now, in the init phase."""
         prepared_fonts()
         bank = BankImport.from_settings(settings) if settings.resources.payments_table else None
-        return cls(
+        importer = cls(
             issuer=Issuer.from_settings(settings),
             clients=ClientRepository(settings.resources),
             alerts=Alerts(settings.alerts_topic_arn),
@@ -133,6 +134,25 @@ class FileImport:
             book=bank.book if bank is not None else None,
             products=ProductRepository(settings.resources) if settings.resources.products_table else None,
         )
+        importer.sheet_settings = settings.sheet
+        return importer
+
+    #: The Google Sheet the stack pulls (``GoogleSheetId`` / ``GoogleSheetCsvUrl``), if any.
+    sheet_settings: Any = None
+
+    def pull_sheet(self) -> Any:
+        """Pull the stack's Google Sheet into ``incoming/sheets/`` (``services.sheet_pull``): the
+        snapshot then comes back here as any upload does. None when the stack names no sheet."""
+        if self.sheet_settings is None:
+            return None
+        from invoicing.services.sheet_pull import SheetPull
+
+        return SheetPull(
+            settings=self.sheet_settings,
+            documents=self.documents,
+            alerts=self.alerts,
+            business_name=self.business.seller.legal_name,
+        ).pull()
 
     def rules(self) -> Rules:
         return Rules.for_business(self.business, self.issuer.today())
