@@ -88,13 +88,13 @@ def rows(report: Callable[..., Any]) -> None:
         for draft in drafts:
             for ref in draft.rows:
                 if ref.row_id in old:
-                    ledgers.setdefault((ref.client_ref, ref.year), {})[ref.row_id] = InvoicedRow(
+                    ledgers.setdefault((ref.client_ref, ref.period), {})[ref.row_id] = InvoicedRow(
                         "FA2026-00001", ref.billed, "bench"
                     )
         table_name = settings.resources.sequences_table
         dynamodb = boto3.client("dynamodb", region_name=REGION)
-        for (client_ref, year), known in ledgers.items():
-            ledger = RowLedger(client_ref, year, known, 1)
+        for (client_ref, period), known in ledgers.items():
+            ledger = RowLedger(client_ref, period, known, 1)
             dynamodb.put_item(
                 TableName=table_name,
                 Item={

@@ -166,7 +166,16 @@ def _check(args: argparse.Namespace) -> int:
         )
     for row, code, listed, own in skipped.price_overrides:
         print(f"  row {row}: {code} at {own} instead of the list price {listed} (flagged in the report)")
+    from invoicing.domain.text import quoted
+
+    for row, status in skipped.not_ready:
+        print(f"  row {row}: not ready (status '{quoted(status, 40)}'), not invoiced")
     print(f"{len(drafts)} document(s) would be issued.")
+    if drafts and any(draft.rows for draft in drafts):
+        print(
+            "Offline, rows invoiced before cannot be known: the stack skips them and issues only the "
+            "new ones (invoicing invoices --stack … lists what it issued)."
+        )
     return 0
 
 

@@ -73,6 +73,10 @@ class StaleReceivable(RuntimeError):
     """Another writer changed the receivable between our read and our write, too many times."""
 
 
+class RowLedgerFull(RuntimeError):
+    """A client's rows ledger for a month would exceed DynamoDB's item size (some 4,000 rows)."""
+
+
 class RowsInvoiced(RuntimeError):
     """Rows of a draft are billed by another invoice already (issued meanwhile, by another run):
     the file is to be read again, and those rows left out."""
@@ -219,12 +223,18 @@ class InvoiceRepository:
                             [
                                 r
                                 for r in draft.rows
-                                if (r.client_ref, r.year) == (ledger.client_ref, ledger.year)
+                                if (r.client_ref, r.period) == (ledger.client_ref, ledger.period)
                             ],
                             number,
                         )
                 return StoredInvoice(invoice, receivable, created=True)
-            except TransactWriteError:
+            except TransactWriteError as exc:
+                if getattr(exc, "cause_response_code", None) == "ValidationException":
+                    # Not a race: a row ledger outgrew DynamoDB's 400 KB item. Retrying cannot help.
+                    raise RowLedgerFull(
+                        f"{invoice_id}: the rows ledger of {draft.buyer.ref} for the month cannot take "
+                        f"{len(draft.rows)} more rows ({exc.cause_response_message})"
+                    ) from exc
                 # Issued already: by a duplicate delivery running at the same time, or by this
                 # very attempt when only its response was lost.
                 existing = self.get(invoice_id)
@@ -242,25 +252,26 @@ class InvoiceRepository:
 
     # --- the ledger of invoiced rows (invoicing.domain.rows) -------------------------------------
 
-    def row_ledger(self, client_ref: str, year: int) -> RowLedger:
-        """The rows of ``client_ref`` dated in ``year`` that invoices bill, as stored now."""
+    def row_ledger(self, client_ref: str, period: int) -> RowLedger:
+        """The rows of ``client_ref`` dated in ``period`` (``yyyymm``) that invoices bill, now."""
         try:
-            item = self._Sequence.get(ledger_key(client_ref, year), consistent_read=True)
+            item = self._Sequence.get(ledger_key(client_ref, period), consistent_read=True)
         except DoesNotExist:
-            return RowLedger(client_ref, year)
-        return RowLedger.from_json(client_ref, year, item.rows, int(item.rows_version or 0))
+            return RowLedger(client_ref, period)
+        return RowLedger.from_json(client_ref, period, item.rows, int(item.rows_version or 0))
 
     def _ledgers_for(self, draft: Draft) -> list[RowLedger]:
         """The ledgers the draft's rows go to; ``RowsInvoiced`` when any of them is there already
         (another invoice bills it: the file must be read again)."""
         ledgers = [
-            self.row_ledger(ref, year) for ref, year in sorted({(r.client_ref, r.year) for r in draft.rows})
+            self.row_ledger(ref, period)
+            for ref, period in sorted({(r.client_ref, r.period) for r in draft.rows})
         ]
         taken = [
             (r.row, ledger.rows[r.row_id].number)
             for ledger in ledgers
             for r in draft.rows
-            if (r.client_ref, r.year) == (ledger.client_ref, ledger.year) and r.row_id in ledger.rows
+            if (r.client_ref, r.period) == (ledger.client_ref, ledger.period) and r.row_id in ledger.rows
         ]
         if taken:
             raise RowsInvoiced(taken)
@@ -269,7 +280,7 @@ class InvoiceRepository:
     def _record_rows(
         self, tx: TransactWrite, ledger: RowLedger, refs: tuple[RowRef, ...], number: str
     ) -> None:
-        mine = [r for r in refs if (r.client_ref, r.year) == (ledger.client_ref, ledger.year)]
+        mine = [r for r in refs if (r.client_ref, r.period) == (ledger.client_ref, ledger.period)]
         after = ledger.adding(mine, number)
         seq = self._Sequence
         item = seq(ledger.key, rows=after.to_json(), rows_version=ledger.version + 1)

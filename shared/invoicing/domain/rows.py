@@ -15,10 +15,12 @@ again: a row must be invoiced once, whatever the files it comes back in.
   was changed after it was invoiced (a whole-file problem: correct it with a credit note).
 - **Ready**: a status column (``statut``, ``status``, ``état``) says which rows may be invoiced;
   its values are compared without case, accents or spacing; without the column every row is.
-- **The ledger** of invoiced rows is kept per client and year of the row's date
-  (``RowLedger``): the row ids of that client's invoices, each with the number of its invoice and
-  what it billed. It is written in the very transaction that numbers the invoice, so a row is on
-  one invoice, whatever runs at once.
+- **The ledger** of invoiced rows is kept per client and month of the row's date
+  (``RowLedger``: one DynamoDB item of at most 400 KB, some 4,000 rows): the row ids of that
+  client's invoices, each with the number of its invoice and what it billed. It is written in the
+  very transaction that numbers the invoice, so a row is on one invoice, whatever runs at once.
+  A row id is looked up among its client's rows of its month: a row moved to another client or
+  month is a new row (the first invoice is corrected by a credit note).
 """
 
 from __future__ import annotations
@@ -28,23 +30,32 @@ import json
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 
 #: Status values meaning "invoice this row" (the stack's default; the ``ReadyStatuses`` parameter).
 DEFAULT_READY = (
     "validé",
+    "validée",
+    "validés",
+    "validées",
     "valide",
     "à facturer",
-    "a facturer",
+    "facturable",
+    "approuvé",
+    "approuvée",
+    "prêt",
+    "prête",
     "ok",
     "oui",
+    "x",
     "✓",
     "✔",
-    "x",
+    "✅",
     "ready",
     "yes",
     "approved",
-    "to invoice",
     "validated",
+    "to invoice",
 )
 
 
@@ -74,8 +85,10 @@ class RowRef:
     row_id: str
     #: What it bills (client, amounts...), hashed: changes when the row is edited.
     billed: str
+    #: The client's reference as the clients table keys it (upper case).
     client_ref: str
-    year: int
+    #: The month of the row's date, ``yyyymm``: the ledger item it goes to.
+    period: int
     #: The spreadsheet row, for reports.
     row: int
     #: The file it was read from (the start of its SHA-256): a file read again after a run died
@@ -100,23 +113,23 @@ class InvoicedRow:
 
 @dataclass(frozen=True, slots=True)
 class RowLedger:
-    """The invoiced rows of one client in one year, as stored (``version`` for the conditional
+    """The invoiced rows of one client in one month, as stored (``version`` for the conditional
     write that adds to it)."""
 
     client_ref: str
-    year: int
+    period: int
     rows: Mapping[str, InvoicedRow] = field(default_factory=dict)
     version: int = 0
 
     @property
     def key(self) -> str:
-        return ledger_key(self.client_ref, self.year)
+        return ledger_key(self.client_ref, self.period)
 
     def adding(self, refs: Iterable[RowRef], number: str) -> RowLedger:
         added = dict(self.rows)
         for ref in refs:
             added[ref.row_id] = InvoicedRow(number, ref.billed, ref.file)
-        return RowLedger(self.client_ref, self.year, added, self.version)
+        return RowLedger(self.client_ref, self.period, added, self.version)
 
     def to_json(self) -> str:
         return json.dumps(
@@ -124,10 +137,15 @@ class RowLedger:
         )
 
     @classmethod
-    def from_json(cls, client_ref: str, year: int, text: str | None, version: int) -> RowLedger:
+    def from_json(cls, client_ref: str, period: int, text: str | None, version: int) -> RowLedger:
         data = json.loads(text) if text else {}
-        return cls(client_ref, year, {k: InvoicedRow(*v[:3]) for k, v in data.items()}, version)
+        return cls(client_ref, period, {k: InvoicedRow(*v[:3]) for k, v in data.items()}, version)
 
 
-def ledger_key(client_ref: str, year: int) -> str:
-    return f"rows#{client_ref}#{year:04d}"
+def period_of(day: date) -> int:
+    """The ledger a row dated ``day`` goes to: its month, ``yyyymm``."""
+    return day.year * 100 + day.month
+
+
+def ledger_key(client_ref: str, period: int) -> str:
+    return f"rows#{client_ref}#{period // 100:04d}-{period % 100:02d}"

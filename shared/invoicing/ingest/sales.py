@@ -36,6 +36,7 @@ from invoicing.domain.rows import (
     explicit_id,
     fingerprint,
     fold,
+    period_of,
 )
 from invoicing.domain.vat import VatTreatment
 from invoicing.ingest.columns import ColumnMap, match_sales_columns
@@ -178,7 +179,7 @@ def parse_sales(
     """Validate the whole table, then group its rows into drafts.
 
     With a status column, only the rows whose status is in ``ready`` are read (the others go
-    to ``skipped.not_ready``). ``invoiced(client ref, year)`` gives the rows invoiced before
+    to ``skipped.not_ready``). ``invoiced(client ref, month)`` gives the rows invoiced before
     (``invoicing.domain.rows``): those are left out (``skipped.invoiced``), and one that has its
     own id but bills otherwise now is a problem for the whole file.
 
@@ -423,8 +424,10 @@ def _new_rows(
             rank = seen.get(whole, 0) + 1
             seen[whole] = rank
             row_id = f"fp:{whole}" + (f"#{rank}" if rank > 1 else "")
-        ref = RowRef(row_id, billed, item.client.ref, item.day.year, item.number, file)
-        before = invoiced(item.client.ref, item.day.year).get(row_id) if invoiced is not None else None
+        # The client as the clients table keys it: a clients file re-sent with "c001" is still C001.
+        client_ref = item.client.ref.strip().upper()
+        ref = RowRef(row_id, billed, client_ref, period_of(item.day), item.number, file)
+        before = invoiced(client_ref, ref.period).get(row_id) if invoiced is not None else None
         if before is None:
             fresh.append(replace(item, ref=ref))
         elif before.billed == billed and before.file == file:
@@ -457,7 +460,13 @@ def _draft(
     """Build the draft of one group; document-level problems (credit notes) go to ``found``."""
     first = rows[0]
     refs = tuple(r.ref for r in rows if r.ref is not None)
-    digest = fingerprint(sorted(ref.row_id for ref in refs)) if refs else None
+    # What the invoice is: these rows, each as it bills (an id reused later for other work, or a
+    # row changed, is another invoice).
+    digest = (
+        fingerprint(sorted(f"{r.row_id}|{r.billed}|{r.client_ref}|{r.period}" for r in refs))
+        if refs
+        else None
+    )
     source = Source(file_key, file_sha256, key, rows_digest=digest)
     days = [r.day for r in rows]
     order_refs = [(r.number, r.order_ref) for r in rows if r.order_ref]

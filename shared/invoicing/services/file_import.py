@@ -152,6 +152,8 @@ class FileImport:
             documents=self.documents,
             alerts=self.alerts,
             business_name=self.business.seller.legal_name,
+            max_rows=self.business.max_input_rows,
+            max_bytes=self.business.max_input_bytes,
         ).pull()
 
     def rules(self) -> Rules:
@@ -295,10 +297,10 @@ class FileImport:
         """The rows invoiced before, per client and year, each ledger read once per reading."""
         ledgers: dict[tuple[str, int], Mapping[str, InvoicedRow]] = {}
 
-        def invoiced(client_ref: str, year: int) -> Mapping[str, InvoicedRow]:
-            if (client_ref, year) not in ledgers:
-                ledgers[client_ref, year] = self.invoices.row_ledger(client_ref, year).rows
-            return ledgers[client_ref, year]
+        def invoiced(client_ref: str, period: int) -> Mapping[str, InvoicedRow]:
+            if (client_ref, period) not in ledgers:
+                ledgers[client_ref, period] = self.invoices.row_ledger(client_ref, period).rows
+            return ledgers[client_ref, period]
 
         return invoiced
 
@@ -504,6 +506,10 @@ def _rows(draft: Draft) -> str:
     return "/".join(str(row) for row in sorted({line.source_row for line in draft.lines if line.source_row}))
 
 
+def _not_ready(status: str) -> str:
+    return f"non prête (statut « {status} ») / not ready (status {status!r})"
+
+
 def _summary_csv(issued: Sequence[IssuedDocument], skipped: SkippedRows | None = None) -> bytes:
     """What a file produced, for the business: opens in Excel, formulas neutralised. The rows it
     did not invoice follow, one per line: already invoiced (and by which invoice), or not ready
@@ -533,10 +539,7 @@ def _summary_csv(issued: Sequence[IssuedDocument], skipped: SkippedRows | None =
             [*[""] * 10, row, f"déjà facturée ({number}) / already invoiced ({number})", ""]
             for row, number in skipped.invoiced
         ]
-        rows += [
-            [*[""] * 10, row, f"non prête (statut « {status} ») / not ready (status {status!r})", ""]
-            for row, status in skipped.not_ready
-        ]
+        rows += [[*[""] * 10, row, _not_ready(quoted(status, 60)), ""] for row, status in skipped.not_ready]
         rows += [
             [
                 *[""] * 10,

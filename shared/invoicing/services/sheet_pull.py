@@ -62,7 +62,11 @@ class SheetPull:
         business_name: str,
         client: SheetsClient | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        max_rows: int = 20_000,
+        max_bytes: int = 10 * 1024 * 1024,
     ) -> None:
+        self.max_rows = max_rows
+        self.max_bytes = max_bytes
         self.settings = settings
         self.documents = documents
         self.alerts = alerts
@@ -104,6 +108,16 @@ class SheetPull:
         rows = max(0, len([line for line in data.splitlines() if line.strip(b"\xef\xbb\xbf;\r\n\t ")]) - 1)
         if rows == 0:
             return Pulled(None, 0, "no_rows")
+        if rows > self.max_rows or len(data) > self.max_bytes:
+            self.alerts.publish(
+                f"[{self.business_name}] Google Sheet trop grande / too large",
+                f"La feuille {source.describe()} a {rows:,} lignes ({len(data):,} octets) ; "
+                f"un import en prend {self.max_rows:,} lignes et {self.max_bytes:,} octets au plus. "
+                "Déplacez les lignes déjà facturées vers un autre onglet (sans risque avec une "
+                "colonne id ; sans elle, gardez les lignes identiques ensemble). / The sheet exceeds "
+                "what one import takes: move invoiced rows to another tab (safe with an id column).",
+            )
+            return Pulled(None, rows, "too_large")
         key = f"{SNAPSHOT_PREFIX}{self.settings.name}-{self.now():%Y%m%dT%H%M%S%fZ}.csv"
         self.documents.put(key, data, "text/csv; charset=utf-8")
         return Pulled(key, rows)

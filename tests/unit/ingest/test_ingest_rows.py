@@ -42,12 +42,12 @@ def ledger_of(drafts, number: str) -> dict[tuple[str, int], dict[str, InvoicedRo
     found: dict[tuple[str, int], dict[str, InvoicedRow]] = {}
     for draft in drafts:
         for ref in draft.rows:
-            found.setdefault((ref.client_ref, ref.year), {})[ref.row_id] = InvoicedRow(number, ref.billed)
+            found.setdefault((ref.client_ref, ref.period), {})[ref.row_id] = InvoicedRow(number, ref.billed)
     return found
 
 
 def lookup(ledger):
-    return lambda client_ref, year: ledger.get((client_ref, year), {})
+    return lambda client_ref, period: ledger.get((client_ref, period), {})
 
 
 def test_only_ready_rows_are_invoiced_in_french_and_english_and_the_others_are_counted(parse) -> None:
@@ -149,12 +149,67 @@ def test_a_row_not_ready_is_never_an_error_even_when_it_is_wrong(parse) -> None:
 
 
 def test_the_ledger_keeps_what_each_row_billed_and_adds_to_a_version() -> None:
-    empty = RowLedger("C001", 2026)
-    assert empty.key == "rows#C001#2026"
-    filled = RowLedger.from_json("C001", 2026, empty.to_json(), 0)
+    empty = RowLedger("C001", 202611)
+    assert empty.key == "rows#C001#2026-11"
+    filled = RowLedger.from_json("C001", 202611, empty.to_json(), 0)
     assert filled.rows == {}
     from invoicing.domain.rows import RowRef
 
-    added = empty.adding([RowRef("id:1", "b1", "C001", 2026, 2)], "FA2026-00001")
-    again = RowLedger.from_json("C001", 2026, added.to_json(), 1)
+    added = empty.adding([RowRef("id:1", "b1", "C001", 202611, 2)], "FA2026-00001")
+    again = RowLedger.from_json("C001", 202611, added.to_json(), 1)
     assert again.rows == {"id:1": InvoicedRow("FA2026-00001", "b1")}
+
+
+def test_an_id_used_again_for_other_work_is_another_invoice(parse) -> None:
+    """Review finding: ids restarting in January on a purchase order still in use got December's
+    invoice id, and January's work was never invoiced."""
+    columns = (*COLUMNS, "reference_commande")
+    (december,) = parse(row("1", day="15/12/2025", reference_commande="CADRE-1"), columns=columns)
+    ledger = ledger_of([december], "FA2025-00042")
+    (january,) = parse(
+        row("1", day="15/01/2026", description="Forfait janvier", reference_commande="CADRE-1"),
+        columns=columns,
+        invoiced=lookup(ledger),
+    )
+    assert january.source.invoice_id != december.source.invoice_id
+
+
+def test_rows_are_known_whatever_the_case_of_their_client_s_reference(parse, clients) -> None:
+    (first,) = parse(row("1", client="C001"))
+    assert {ref.client_ref for ref in first.rows} == {"C001"}
+    ledger = ledger_of([first], "FA2026-00001")
+    skipped = SkippedRows()
+    assert parse(row("1", client="c001"), invoiced=lookup(ledger), skipped=skipped) == ()
+    assert skipped.invoiced == [(2, "FA2026-00001")]
+
+
+@pytest.mark.parametrize("status", ["Validée", "validées", "Approuvée", "prête", "Facturable", "✅", "x"])
+def test_the_usual_ways_of_saying_ready(parse, status: str) -> None:
+    (draft,) = parse(row("1", status))
+    assert len(draft.lines) == 1
+
+
+def test_a_sheet_larger_than_an_import_takes_is_an_alert_not_a_daily_refusal() -> None:
+    from invoicing.services.sheet_pull import SheetPull
+    from invoicing.settings import SheetSettings
+
+    class Client:
+        def pull(self, source):
+            return b"id;client\r\n1;C001\r\n2;C001\r\n3;C001\r\n"
+
+    class Alerts:
+        def __init__(self) -> None:
+            self.sent: list = []
+
+        def publish(self, subject, message):
+            self.sent.append((subject, message))
+
+    alerts = Alerts()
+    settings = SheetSettings("1AbCdEfGhIjKlMnOpQrStUvWxYz01", "A1:Z", None, "s", "heures")
+    pulled = SheetPull(
+        settings=settings, documents=None, alerts=alerts, business_name="B", client=Client(), max_rows=2
+    ).pull()
+    assert (pulled.key, pulled.rows, pulled.reason) == (None, 3, "too_large")
+    (subject, message) = alerts.sent[0]
+    assert "trop grande" in subject
+    assert "autre onglet" in message

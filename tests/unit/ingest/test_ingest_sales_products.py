@@ -57,8 +57,8 @@ def ledger_of(drafts, number: str = "FA2026-00001"):
     found: dict[tuple[str, int], dict[str, InvoicedRow]] = {}
     for draft in drafts:
         for ref in draft.rows:
-            found.setdefault((ref.client_ref, ref.year), {})[ref.row_id] = InvoicedRow(number, ref.billed)
-    return lambda client_ref, year: found.get((client_ref, year), {})
+            found.setdefault((ref.client_ref, ref.period), {})[ref.row_id] = InvoicedRow(number, ref.billed)
+    return lambda client_ref, period: found.get((client_ref, period), {})
 
 
 def test_a_code_and_a_quantity_take_the_rest_from_the_list(parse) -> None:
