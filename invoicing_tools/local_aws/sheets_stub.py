@@ -49,13 +49,15 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from invoicing_tools.local_aws.loopback import LoopbackServer
 
 JWT_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 SCOPE = "https://www.googleapis.com/auth/spreadsheets.readonly"
@@ -132,7 +134,7 @@ def _page(status: int, title: str) -> _Answer:
     return _Answer(status, body.encode("utf-8"), "text/html; charset=utf-8")
 
 
-class SheetsStub:
+class SheetsStub(LoopbackServer):
     """Google's token endpoint, Sheets values and published CSV on ``http://127.0.0.1:<port>``."""
 
     def __init__(
@@ -145,17 +147,15 @@ class SheetsStub:
     ) -> None:
         """``key_size``: Google's keys are 2048 bits; tests may ask for 1024, which google-auth
         loads eight times faster (a 2048-bit key takes ~80 ms to load)."""
+        super().__init__()
         self.project_id = project_id
         self.key_size = key_size
         self.client_email = client_email or f"factures@{project_id}.iam.gserviceaccount.com"
         self.token_lifetime = self._token_lifetime = token_lifetime
         self.client_id = "1" + "".join(secrets.choice("0123456789") for _ in range(20))
         self._lock = threading.RLock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
         self._private_key: rsa.RSAPrivateKey | None = None
         self.private_key_id = secrets.token_hex(20)
-        self.url = ""
         self.requests: list[RecordedRequest] = []
         self.tokens: dict[str, float] = {}  # access token -> expiry (epoch seconds)
         self.sheets: dict[str, dict[str, list[list[Any]] | None]] = {}  # id -> range -> values
@@ -167,43 +167,19 @@ class SheetsStub:
 
     # --- life cycle
 
-    def start(self) -> str:
-        """Listen on a free loopback port; the base URL (``http://127.0.0.1:PORT``)."""
-        if self._server is not None:
-            return self.url
+    thread_name = "sheets-stub"
+
+    def prepare(self) -> None:
         if self._private_key is None:
             self._private_key = rsa.generate_private_key(public_exponent=65537, key_size=self.key_size)
+
+    def handler(self) -> type[_Handler]:
         stub = self
 
         class Handler(_Handler):
             owner = stub
 
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        server.daemon_threads = True
-        server.block_on_close = False
-        self._server = server
-        self.url = f"http://127.0.0.1:{server.server_address[1]}"
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="sheets-stub", daemon=True
-        )
-        self._thread.start()
-        return self.url
-
-    def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = self._thread = None
-
-    def __enter__(self) -> SheetsStub:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        return Handler
 
     @property
     def token_uri(self) -> str:

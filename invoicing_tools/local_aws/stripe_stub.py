@@ -50,10 +50,12 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from invoicing_tools.local_aws.loopback import LoopbackServer
 
 #: Stripe's OpenAPI fixtures, next to the project (absent in a plain checkout).
 FIXTURES = (
@@ -400,17 +402,15 @@ class _Saved:
 # --- the server ------------------------------------------------------------------------------------
 
 
-class StripeStub:
+class StripeStub(LoopbackServer):
     """Stripe's API subset on ``http://127.0.0.1:<port>``, in a thread. One per test module."""
 
     def __init__(self, *, api_key: str | None = None, fixtures: Path = FIXTURES) -> None:
+        super().__init__()
         self.api_key = api_key
         self._fixtures = fixtures
         self._shapes: dict[str, dict[str, Any]] = {}
         self._lock = threading.RLock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-        self.url = ""
         self.requests: list[RecordedRequest] = []
         self.sessions: dict[str, dict[str, Any]] = {}
         self.line_items: dict[str, list[dict[str, Any]]] = {}
@@ -422,42 +422,18 @@ class StripeStub:
 
     # --- life cycle
 
-    def start(self) -> str:
-        """Listen on a free loopback port; the base URL (``http://127.0.0.1:PORT``)."""
-        if self._server is not None:
-            return self.url
+    thread_name = "stripe-stub"
+
+    def prepare(self) -> None:
         self._shapes = load_shapes(self._fixtures)
+
+    def handler(self) -> type[_Handler]:
         stub = self
 
         class Handler(_Handler):
             owner = stub
 
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        server.daemon_threads = True
-        server.block_on_close = False
-        self._server = server
-        self.url = f"http://127.0.0.1:{server.server_address[1]}"
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="stripe-stub", daemon=True
-        )
-        self._thread.start()
-        return self.url
-
-    def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = self._thread = None
-
-    def __enter__(self) -> StripeStub:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        return Handler
 
     @property
     def base_url(self) -> str:
