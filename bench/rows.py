@@ -3,7 +3,7 @@
 - rows_skip_per_s          rows recognised as already invoiced per second: a 20,000-row sheet (20
                            clients, one id column) of which 19,900 rows are in the ledger already,
                            imported through the real generate handler against the local moto server
-                           (the ledgers read from DynamoDB, one item per client and year); the 100
+                           (the ledgers read from DynamoDB, one item per client and month); the 100
                            new rows are issued (one invoice per client), their time counted too
 - rows_parse_per_s         the same sheet read and validated without any ledger (nothing skipped,
                            nothing issued): the baseline of this run; rows_skip_ratio = skip / parse

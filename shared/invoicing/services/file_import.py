@@ -294,7 +294,7 @@ class FileImport:
         raise RuntimeError(f"{key}: its rows kept being invoiced by other runs; retried later")
 
     def _invoiced_rows(self) -> Callable[[str, int], Mapping[str, InvoicedRow]]:
-        """The rows invoiced before, per client and year, each ledger read once per reading."""
+        """The rows invoiced before, per client and month, each ledger read once per reading."""
         ledgers: dict[tuple[str, int], Mapping[str, InvoicedRow]] = {}
 
         def invoiced(client_ref: str, period: int) -> Mapping[str, InvoicedRow]:
