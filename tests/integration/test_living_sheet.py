@@ -233,3 +233,36 @@ def test_invoicing_pull_pulls_now_and_says_why_when_it_cannot(sheet, stack, runt
     sheet.unshare(SHEET)
     assert args.run(args) == 1
     assert "(forbidden)" in capsys.readouterr().out
+
+
+def test_a_file_refused_on_its_second_reading_says_what_its_first_reading_issued(
+    runtime, stack, bucket, resources, with_clients, operator_inbox
+):
+    """Review finding: between two of a file's invoices, another file billed one of its rows with
+    other amounts; read again, the file is refused, and the alert said no invoice was created."""
+    head = ";".join(HEADER)
+    first = f"{head}\n1;validé;C002;03/11/2026;Pain;1;u;10;5,5\n5;validé;C001;04/11/2026;Audit;7;h;95;20\n"
+    other = f"{head}\n5;validé;C001;04/11/2026;Audit;8;h;95;20\n6;validé;C001;05/11/2026;Suivi;1;h;95;20\n"
+    env = stack.functions["GenerateFunction"].environment
+    mine, theirs = (FileImport.from_settings(GenerateSettings.from_env(env)) for _ in range(2))
+    bucket.put("incoming/a.csv", first)
+    bucket.put("incoming/b.csv", other)
+    real_issue = mine.issuer.issue
+    calls = []
+
+    def issue_then_let_the_other_run(draft):
+        done = real_issue(draft)
+        calls.append(done.number)
+        if len(calls) == 1:  # between this file's two invoices, the other file is imported
+            theirs.process(S3Object(bucket.name, "incoming/b.csv"))
+        return done
+
+    mine.issuer.issue = issue_then_let_the_other_run
+    outcome = mine.process(S3Object(bucket.name, "incoming/a.csv"))
+    assert outcome.kind == "rejected"
+    assert calls[0] in outcome.detail or "1 document(s) issued before" in outcome.detail
+    (alert,) = [m for m in operator_inbox.messages() if "a.csv" in m.get("Subject", "")]
+    assert f"{calls[0]} en a été émis" in alert["Message"]
+    assert "Aucune facture n'a été créée" not in alert["Message"]
+    counts = billed_rows(resources)
+    assert counts == Counter({"Pain": 1, "Audit": 1, "Suivi": 1})

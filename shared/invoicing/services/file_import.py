@@ -284,9 +284,9 @@ class FileImport:
                     products=products,
                 )
             except InputRejected as rejected:
-                if issued:  # rows of this file were issued by the first reading: they stand
-                    raise
-                return self._reject(upload, rejected.problems)
+                # Read again after another run billed some rows, the file shows a problem: what
+                # the first reading issued stands, and the refusal says so.
+                return self._reject(upload, rejected.problems, issued=[item.number for item in issued])
             try:
                 return self._issue(upload, drafts, skipped, issued)
             except RowsInvoiced:
@@ -400,7 +400,9 @@ class FileImport:
 
     # --- refusal -------------------------------------------------------------------------------
 
-    def _reject(self, upload: Upload, problems: Sequence[Problem]) -> Outcome:
+    def _reject(self, upload: Upload, problems: Sequence[Problem], *, issued: Sequence[str] = ()) -> Outcome:
+        """Refuse the file: its error report, the operator's alert, the file moved to rejected/.
+        ``issued``: what an earlier reading of this very upload issued before the problem showed."""
         key = upload.key
         stamp = self._place(upload, keys.rejected)
         report = keys.error_report(key, stamp)
@@ -410,13 +412,14 @@ class FileImport:
         # alerts again; a moved file would never be alerted about.
         self.alerts.publish(
             f"[{self.business.seller.legal_name}] Fichier refusé / file rejected: {keys.file_name(key)}",
-            _alert_text(self.documents.bucket, key, destination, report, problems),
+            _alert_text(self.documents.bucket, key, destination, report, problems, issued),
         )
         self._move(upload, destination)
+        created = f"{len(issued)} document(s) issued before" if issued else "nothing was created"
         return Outcome(
             key,
             "rejected",
-            f"{len(problems)} problem(s); nothing was created",
+            f"{len(problems)} problem(s); {created}",
             problems=tuple(problems),
             report_key=report,
         )
@@ -451,9 +454,28 @@ def _check_buyer(draft: Draft) -> None:
         raise InputRejected(problems)
 
 
-def _alert_text(bucket: str, key: str, destination: str, report: str, problems: Sequence[Problem]) -> str:
+def _alert_text(
+    bucket: str,
+    key: str,
+    destination: str,
+    report: str,
+    problems: Sequence[Problem],
+    issued: Sequence[str] = (),
+) -> str:
+    made_fr = (
+        f"Avant que le problème n'apparaisse, {', '.join(issued)} en a été émis (ses lignes ne seront pas "
+        "facturées de nouveau)."
+        if issued
+        else "Aucune facture n'a été créée."
+    )
+    made_en = (
+        f"Before the problem showed, {', '.join(issued)} was issued from it "
+        "(its rows will not be billed again)."
+        if issued
+        else "No invoice was created."
+    )
     lines = [
-        f"Le fichier {key} a été refusé : {len(problems)} problème(s). Aucune facture n'a été créée.",
+        f"Le fichier {key} a été refusé : {len(problems)} problème(s). {made_fr}",
         f"Rapport complet : s3://{bucket}/{report}",
         f"Le fichier est conservé : s3://{bucket}/{destination}",
         "Corrigez-le puis déposez-le à nouveau dans incoming/.",
@@ -465,7 +487,7 @@ def _alert_text(bucket: str, key: str, destination: str, report: str, problems: 
         lines.append(f"- … et {len(problems) - ALERT_PROBLEMS} autre(s), voir le rapport.")
     lines += [
         "",
-        f"The file {key} was rejected: {len(problems)} problem(s). No invoice was created.",
+        f"The file {key} was rejected: {len(problems)} problem(s). {made_en}",
         f"Full report: s3://{bucket}/{report}. The file is kept at s3://{bucket}/{destination}.",
         "Fix it and drop it again into incoming/.",
     ]
