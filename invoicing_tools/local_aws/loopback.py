@@ -12,6 +12,43 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Self
 
 
+class LoopbackHandler(BaseHTTPRequestHandler):
+    """What every stub's request handler shares: keep-alive HTTP/1.1 answered in one write (headers
+    and body written apart wait ~40 ms on loopback: Nagle's algorithm against delayed ACKs), quiet
+    logs (tests read the stub's recorded requests), each method handed to ``_serve``."""
+
+    protocol_version = "HTTP/1.1"
+    wbufsize = 64 * 1024
+    disable_nagle_algorithm = True
+    sys_version = ""
+
+    def _serve(self, method: str) -> None:
+        raise NotImplementedError
+
+    def do_GET(self) -> None:
+        self._serve("GET")
+
+    def do_POST(self) -> None:
+        self._serve("POST")
+
+    def do_DELETE(self) -> None:
+        self._serve("DELETE")
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def serve_until_interrupted(stub: LoopbackServer, *lines: str) -> None:
+    """``python -m`` a stub: print its URL (and ``lines``), serve until Ctrl-C."""
+    print(stub.start(), flush=True)
+    for line in lines:
+        print(line, flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        stub.stop()
+
+
 class LoopbackServer:
     #: The serving thread's name, for stack dumps.
     thread_name = "loopback-stub"

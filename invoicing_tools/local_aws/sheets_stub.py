@@ -49,7 +49,6 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
@@ -57,7 +56,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from invoicing_tools.local_aws.loopback import LoopbackServer
+from invoicing_tools.local_aws.loopback import LoopbackHandler, LoopbackServer, serve_until_interrupted
 
 JWT_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 SCOPE = "https://www.googleapis.com/auth/spreadsheets.readonly"
@@ -513,13 +512,9 @@ class SheetsStub(LoopbackServer):
         return _Answer(200, tabs[query.get("gid", "0")], "text/csv")
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(LoopbackHandler):
     owner: SheetsStub
-    protocol_version = "HTTP/1.1"
-    wbufsize = 64 * 1024
-    disable_nagle_algorithm = True
     server_version = "sheets-stub"
-    sys_version = ""
 
     def _serve(self, method: str) -> None:
         length = int(self.headers.get("Content-Length") or 0)
@@ -540,24 +535,11 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):  # the client gave up (too large, timeout)
             self.close_connection = True
 
-    def do_GET(self) -> None:
-        self._serve("GET")
-
-    def do_POST(self) -> None:
-        self._serve("POST")
-
-    def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read .requests
-        pass
-
 
 def main() -> None:  # pragma: no cover - a manual aid: python -m invoicing_tools.local_aws.sheets_stub
     stub = SheetsStub()
-    print(stub.start(), flush=True)
-    print(json.dumps(stub.service_account_info()), flush=True)
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        stub.stop()
+    stub.start()  # the key exists once started
+    serve_until_interrupted(stub, json.dumps(stub.service_account_info()))
 
 
 if __name__ == "__main__":  # pragma: no cover

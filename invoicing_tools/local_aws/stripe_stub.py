@@ -50,12 +50,11 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from invoicing_tools.local_aws.loopback import LoopbackServer
+from invoicing_tools.local_aws.loopback import LoopbackHandler, LoopbackServer, serve_until_interrupted
 
 #: Stripe's OpenAPI fixtures, next to the project (absent in a plain checkout).
 FIXTURES = (
@@ -1027,15 +1026,9 @@ def _no_such(kind: str, object_id: Any, param: str) -> StripeApiError:
     return StripeApiError(404, f"No such {kind}: '{object_id}'", param=param, code="resource_missing")
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(LoopbackHandler):
     owner: StripeStub
-    protocol_version = "HTTP/1.1"
-    # One write per answer, sent at once: headers and body written apart wait ~40 ms on loopback
-    # (Nagle's algorithm against delayed ACKs) on every keep-alive request.
-    wbufsize = 64 * 1024
-    disable_nagle_algorithm = True
     server_version = "stripe-stub"
-    sys_version = ""
 
     def _serve(self, method: str) -> None:
         length = int(self.headers.get("Content-Length") or 0)
@@ -1057,26 +1050,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def do_GET(self) -> None:
-        self._serve("GET")
-
-    def do_POST(self) -> None:
-        self._serve("POST")
-
-    def do_DELETE(self) -> None:
-        self._serve("DELETE")
-
-    def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read .requests
-        pass
-
 
 def main() -> None:  # pragma: no cover - a manual aid: python -m invoicing_tools.local_aws.stripe_stub
-    stub = StripeStub()
-    print(stub.start(), flush=True)
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        stub.stop()
+    serve_until_interrupted(StripeStub())
 
 
 if __name__ == "__main__":  # pragma: no cover
